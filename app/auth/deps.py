@@ -1,0 +1,65 @@
+"""Dependencies that authenticate the caller and enforce the policy table."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth.policy import INTEGRATOR_SCOPE, POLICY, Action, Role
+from app.auth.service import Principal, resolve_principal
+from app.auth.tokens import InvalidToken, TokenService
+from app.core.clock import Clock
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `leder token issue` or `POST /auth/token`.")
+
+
+def get_tokens(request: Request) -> TokenService:
+    tokens: TokenService = request.app.state.tokens
+    return tokens
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+TokensDep = Annotated[TokenService, Depends(get_tokens)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def authenticate(
+    request: Request,
+    session: SessionDep,
+    tokens: TokensDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthenticated("A bearer token is required.")
+    try:
+        principal = await resolve_principal(session, tokens.verify(credentials.credentials))
+    except InvalidToken as exc:
+        raise Unauthenticated(f"The bearer token was refused: {exc}.") from None
+    request.state.principal = principal
+    return principal
+
+
+def allow(action: Action) -> Callable[..., Awaitable[Principal]]:
+    """The dependency a route uses to say which action it performs; the policy table says who may."""
+    allowed = POLICY[action]
+
+    async def check(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        request.state.action = action
+        if principal.role not in allowed:
+            raise Forbidden(f"The {principal.role} role may not {action.value.replace('.', ' ')}.")
+        needed = INTEGRATOR_SCOPE.get(action)
+        if principal.role is Role.integrator and needed is not None and needed not in principal.scopes:
+            raise Forbidden(f"This client lacks the {needed} scope.")
+        return principal
+
+    check.leder_action = action  # type: ignore[attr-defined]  # read by the route-policy test
+    return check

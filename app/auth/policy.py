@@ -1,0 +1,56 @@
+"""Who may do what: roles, actions and scopes are data, and this is the one table that joins them.
+
+Every route names one action; `app.auth.deps.allow(action)` enforces the row. A route without an
+action fails the route-policy test, so nothing is reachable by accident.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    coordinator = "coordinator"
+    reviewer = "reviewer"
+    family = "family"
+    integrator = "integrator"
+    national = "national"
+    admin = "admin"
+
+
+STAFF_ROLES = frozenset({Role.coordinator, Role.reviewer, Role.national, Role.admin})
+AREA_ROLES = frozenset({Role.coordinator, Role.reviewer})  # staff who belong to one area
+
+
+class Scope(StrEnum):
+    """What an integrator client may be granted; each grant also names the areas it covers."""
+
+    notifications_write = "notifications:write"
+    notifications_read = "notifications:read"
+
+
+class Action(StrEnum):
+    notification_create = "notification.create"
+    notification_read = "notification.read"
+    area_read = "area.read"
+    area_manage = "area.manage"
+    user_manage = "user.manage"
+
+
+POLICY: dict[Action, frozenset[Role]] = {
+    Action.notification_create: frozenset({Role.coordinator, Role.integrator}),
+    # Reviewers may call the route but see only what is allocated to them (nothing until allocation).
+    Action.notification_read: frozenset(
+        {Role.coordinator, Role.reviewer, Role.national, Role.integrator}
+    ),
+    Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),
+    Action.area_manage: frozenset({Role.admin}),
+    Action.user_manage: frozenset({Role.admin}),
+}
+
+# An integrator needs this scope for the action, on top of the role being allowed.
+INTEGRATOR_SCOPE: dict[Action, Scope | None] = {
+    Action.notification_create: Scope.notifications_write,
+    Action.notification_read: Scope.notifications_read,
+    Action.area_read: None,
+}

@@ -1,0 +1,76 @@
+"""OAuth 2.0 client credentials for integrators (RFC 6749 section 4.4)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import timedelta
+from typing import Annotated, Literal
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Form, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.auth import service
+from app.auth.deps import TokensDep
+from app.core.db import SessionDep
+from app.core.errors import problem_response, problem_responses
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    scope: str
+
+
+def _oauth_error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    # Problem details, with RFC 6749's `error` member so OAuth client libraries understand it too.
+    return problem_response(status, slug=f"oauth-{error}", detail=detail, headers=headers, error=error)
+
+
+@router.post("/token", response_model=TokenResponse, responses=problem_responses(400, 401, 422))
+async def issue_client_token(
+    request: Request,
+    session: SessionDep,
+    tokens: TokensDep,
+    grant_type: Annotated[str, Form(max_length=50)],
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    scope: Annotated[str | None, Form(max_length=500)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> TokenResponse | JSONResponse:
+    """Exchange an integrator's client id and secret for a bearer token (form-encoded; the credentials
+    in the body or as HTTP Basic). `scope` narrows the token to some of the client's scopes."""
+    if grant_type != "client_credentials":
+        return _oauth_error(400, "unsupported_grant_type", "Only client_credentials is supported.")
+    basic = _basic_credentials(authorization)
+    if basic is not None:
+        client_id, client_secret = basic
+    if not client_id or not client_secret:
+        return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})
+    ttl = timedelta(seconds=request.app.state.settings.client_token_ttl_seconds)
+    try:
+        token, scopes = await service.client_credentials_token(
+            session, tokens, client_id, client_secret, scope, ttl
+        )
+    except service.ClientAuthenticationFailed:
+        return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})
+    except service.ScopeNotGranted:
+        return _oauth_error(400, "invalid_scope", "The client was not granted that scope.")
+    return TokenResponse(access_token=token, expires_in=int(ttl.total_seconds()), scope=" ".join(scopes))
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    # RFC 6749 2.3.1: both parts are form-urlencoded before Basic encoding.
+    return (unquote(client_id), unquote(secret)) if sep else None

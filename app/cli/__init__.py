@@ -1,0 +1,245 @@
+"""The `leder` command: serve, migrate, and the operator's tasks. Same settings as the service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.policy import Role, Scope
+from app.core.config import ConfigurationError, Settings
+from app.core.errors import ProblemError
+
+T = TypeVar("T")
+
+# Locals in tracebacks could hold personal data: never print them.
+cli = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
+areas_cli = typer.Typer(help="Commissioning areas.", no_args_is_help=True)
+users_cli = typer.Typer(help="Staff users.", no_args_is_help=True)
+clients_cli = typer.Typer(help="Integrator clients (OAuth 2.0 client credentials).", no_args_is_help=True)
+token_cli = typer.Typer(help="Bearer tokens for staff users.", no_args_is_help=True)
+cli.add_typer(areas_cli, name="areas")
+cli.add_typer(users_cli, name="users")
+cli.add_typer(clients_cli, name="clients")
+cli.add_typer(token_cli, name="token")
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise fail(f"bad settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+
+
+def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one unit of work in one transaction, after bringing the schema to head."""
+    from app.core.db import create_engine, create_sessionmaker
+    from app.core.migrations import upgrade_to_head
+
+    config = settings()
+    upgrade_to_head(config)
+
+    async def run() -> T:
+        engine = create_engine(config)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ProblemError as exc:
+        raise fail(exc.detail or exc.title or "refused") from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Migrate the database to head, then serve the API (docs at /docs)."""
+    import uvicorn
+
+    from app.core.migrations import upgrade_to_head
+
+    config = settings()
+    try:
+        _ = config.signing_key  # refuse to start without a usable secret, before binding the port
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
+    upgrade_to_head(config)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the latest migration."""
+    from app.core.migrations import upgrade_to_head
+
+    upgrade_to_head(settings())
+    typer.echo("database at head")
+
+
+@cli.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the spec.")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the OpenAPI document the service serves."""
+    from app.main import create_app
+
+    spec = create_app(settings()).openapi()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(spec, indent=2, ensure_ascii=False) + "\n")
+    typer.echo(f"wrote {output}")
+
+
+@areas_cli.command("add")
+def areas_add(
+    ods: Annotated[str, typer.Option(help="ODS code, e.g. 15F.")],
+    name: Annotated[str, typer.Option(help="The area's name.")],
+    region: Annotated[str | None, typer.Option(help="NHS England region.")] = None,
+) -> None:
+    """Add a commissioning area."""
+    from app.areas.schemas import AreaCreate
+    from app.areas.service import create_area
+    from app.core.clock import SystemClock
+
+    data = validated(AreaCreate, ods_code=ods, name=name, region=region)
+    area = in_transaction(lambda s: create_area(s, data, SystemClock().now()))
+    typer.echo(area.ods_code)
+
+
+@users_cli.command("add")
+def users_add(
+    role: Annotated[Role, typer.Option(help="coordinator, reviewer, national or admin.")],
+    name: Annotated[str, typer.Option()],
+    email: Annotated[str, typer.Option()],
+    area: Annotated[str | None, typer.Option(help="ODS code; coordinators and reviewers only.")] = None,
+    external_subject: Annotated[str | None, typer.Option(help="`sub` at the identity provider.")] = None,
+) -> None:
+    """Add a staff user and print their id."""
+    from app.core.clock import SystemClock
+    from app.users.schemas import UserCreate
+    from app.users.service import create_user
+
+    data = validated(
+        UserCreate, role=role, area_ods=area, name=name, email=email, external_subject=external_subject
+    )
+    user = in_transaction(lambda s: create_user(s, data, SystemClock().now()))
+    typer.echo(str(user.id))
+
+
+@users_cli.command("deactivate")
+def users_deactivate(user_id: Annotated[uuid.UUID, typer.Argument(help="The user's id.")]) -> None:
+    """Deactivate a staff user: their tokens stop working at once."""
+    from app.users.schemas import UserUpdate
+    from app.users.service import update_user
+
+    in_transaction(lambda s: update_user(s, user_id, UserUpdate(active=False)))
+    typer.echo("deactivated")
+
+
+@clients_cli.command("add")
+def clients_add(
+    name: Annotated[str, typer.Option(help="The integrating system.")],
+    scope: Annotated[list[Scope], typer.Option(help="Repeat for each scope.")],
+    area: Annotated[list[str], typer.Option(help="ODS code; repeat for each area.")],
+) -> None:
+    """Register an integrator client; prints its id and secret (shown once, stored hashed)."""
+    from app.auth.service import create_client
+    from app.core.clock import SystemClock
+
+    client, secret = in_transaction(lambda s: create_client(s, name, scope, area, SystemClock().now()))
+    typer.echo(f"client_id={client.client_id}\nclient_secret={secret}")
+
+
+_TTL = re.compile(r"^(\d+)([smhd]?)$")
+_TTL_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_ttl(text: str) -> timedelta:
+    match = _TTL.match(text.strip())
+    if not match:
+        raise typer.BadParameter("use a number with s, m, h or d, e.g. 8h")
+    return timedelta(seconds=int(match[1]) * _TTL_UNIT[match[2]])
+
+
+@token_cli.command("issue")
+def token_issue(
+    user: Annotated[uuid.UUID, typer.Option(help="The staff user's id.")],
+    ttl: Annotated[str, typer.Option(help="Lifetime, e.g. 30m, 8h, 1d.")] = "8h",
+) -> None:
+    """Print a bearer token for an existing, active staff user."""
+    from app.auth.service import issue_user_token
+    from app.auth.tokens import TokenService
+    from app.core.clock import SystemClock
+    from app.users.service import get_user
+
+    config = settings()
+    lifetime = parse_ttl(ttl)
+    if not timedelta(0) < lifetime <= timedelta(seconds=config.token_max_ttl_seconds):
+        raise fail(f"--ttl must be more than 0 and at most {config.token_max_ttl_seconds}s")
+    staff = in_transaction(lambda s: get_user(s, user))
+    if not staff.active:
+        raise fail("that user is deactivated")
+    try:
+        typer.echo(issue_user_token(TokenService(config, SystemClock()), staff, lifetime))
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
+
+
+@cli.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if any area exists.")] = False,
+) -> None:
+    """Load a small, realistic, entirely fictional data set and print tokens to explore it with."""
+    from app.cli.demo import load_demo
+
+    config = settings()
+    lines = in_transaction(lambda s: load_demo(s, config, if_empty=if_empty))
+    typer.echo("\n".join(lines))
+
+
+def validated(model: type[T], **values: object) -> T:
+    try:
+        return model.model_validate(values)  # type: ignore[attr-defined, no-any-return]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "input"
+        raise fail(f"{where}: {first['msg']}") from None
+
+
+def main() -> None:
+    try:
+        cli()
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

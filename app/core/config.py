@@ -1,0 +1,114 @@
+"""Settings, read once from `LEDER_*` environment variables (see README's table)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+# Secrets that have appeared in examples; refused in production whatever their length.
+_WELL_KNOWN_SECRETS = {"changeme", "secret", "change-me-in-production", "development-secret"}
+_MIN_SECRET_BYTES = 32
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run the service; the message says which setting and why."""
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDER_", env_file=None, extra="ignore")
+
+    environment: Environment = Environment.development
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file in the data directory.",
+    )
+    secret_key: SecretStr | None = None
+    token_issuer: str = "leder"
+    token_audience: str = "leder-api"
+    token_default_ttl_seconds: int = Field(default=8 * 3600, gt=0)
+    token_max_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    client_token_ttl_seconds: int = Field(default=3600, gt=0)
+    token_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    token_max_bytes: int = Field(default=4096, ge=512)
+    oidc_jwks_file: Path | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    log_level: str = "INFO"
+    db_pool_size: int = Field(default=10, gt=0)
+
+    @model_validator(mode="after")
+    def _external_idp_complete(self) -> Settings:
+        parts = (self.oidc_jwks_file, self.oidc_issuer, self.oidc_audience)
+        if any(parts) and not all(parts):
+            raise ValueError("LEDER_OIDC_JWKS_FILE, LEDER_OIDC_ISSUER and LEDER_OIDC_AUDIENCE go together")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def sync_database_url(self) -> str:
+        """The URL for Alembic and other synchronous tools."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'leder.db').resolve()}"
+
+    @property
+    def async_database_url(self) -> str:
+        """The same database through an asyncio driver (psycopg 3 serves both; SQLite via aiosqlite)."""
+        url = self.sync_database_url
+        if url.startswith("sqlite://"):
+            return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sync_database_url.startswith("sqlite")
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The HS256 key for the service's own tokens.
+
+        Production must be given one. Development without one keeps a generated key in the data
+        directory (mode 0600), so the embedded default works on first start and tokens survive restarts.
+        """
+        if self.secret_key is not None:
+            key = self.secret_key.get_secret_value()
+            if self.is_production and (
+                len(key.encode()) < _MIN_SECRET_BYTES or key.lower() in _WELL_KNOWN_SECRETS
+            ):
+                raise ConfigurationError(
+                    f"LEDER_SECRET_KEY must be a random value of at least {_MIN_SECRET_BYTES} bytes"
+                )
+            return key
+        if self.is_production:
+            raise ConfigurationError("LEDER_SECRET_KEY is required when LEDER_ENVIRONMENT=production")
+        return _load_or_create_secret(self.data_dir / "secret_key")
+
+def _load_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting together must not overwrite each other's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,196 @@
+"""Every error is RFC 9457 problem+json: one exception class per kind, mapped once to a response."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.logging import request_id_var
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending field, e.g. `person.nhs_number`.")
+    location: str = Field(description="Where the field was: body, query, path or header.")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details. Extension members vary by problem type."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """A problem to answer with. Subclasses fix status, type and title."""
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str | None] = None
+    title: ClassVar[str | None] = None
+    # When set, the attempt is written to the audit trail with this outcome.
+    audit_outcome: ClassVar[str | None] = None
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail or "")
+        self.detail = detail
+        self.extensions = extensions
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class Unauthenticated(ProblemError):
+    status = 401
+    slug = "unauthenticated"
+    title = "Authentication required"
+    audit_outcome = "unauthenticated"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class Forbidden(ProblemError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed for your role"
+    audit_outcome = "denied"
+
+
+class NotFound(ProblemError):
+    """Also what a caller gets for a record they may not see: the two are indistinguishable."""
+
+    status = 404
+    title = "Not Found"
+    audit_outcome = "not_found"
+
+
+class Conflict(ProblemError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class InvalidInput(ProblemError):
+    status = 422
+    slug = "validation"
+    title = "The request is not valid"
+
+    def __init__(self, errors: Sequence[FieldError], detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors), **extensions)
+        self.errors = list(errors)
+
+
+def invalid_field(field: str, message: str, location: str = "body") -> InvalidInput:
+    return InvalidInput([FieldError(field=field, location=location, message=message)])
+
+
+class PayloadTooLarge(ProblemError):
+    status = 413
+    title = "Request body too large"
+
+
+def problem_response(
+    status: int,
+    *,
+    title: str | None = None,
+    slug: str | None = None,
+    detail: str | None = None,
+    errors: Iterable[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body = Problem(
+        type=f"urn:leder:problem:{slug}" if slug else "about:blank",
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        request_id=request_id_var.get(),
+        errors=list(errors) if errors is not None else None,
+        **extensions,
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        headers=headers,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    # Never echo the input back: it may be an NHS number or a name.
+    out = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else "body"
+        path = loc[1:] if loc and loc[0] == location else loc
+        message = str(err.get("msg", "invalid"))
+        out.append(FieldError(field=".".join(path) or location, location=location, message=message))
+    return out
+
+
+DenialHook = Callable[[Request, ProblemError], Awaitable[None]]
+
+
+def install_problem_handlers(app: FastAPI, on_denied: DenialHook) -> None:
+    async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        if exc.audit_outcome is not None:
+            await on_denied(request, exc)
+        return problem_response(
+            exc.status,
+            title=exc.title,
+            slug=exc.slug,
+            detail=exc.detail,
+            errors=exc.errors if isinstance(exc, InvalidInput) else None,
+            headers=exc.headers(),
+            **exc.extensions,
+        )
+
+    async def handle_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(exc.status_code, detail=exc.detail, headers=dict(exc.headers or {}))
+
+    async def handle_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = _field_errors(exc)
+        return problem_response(
+            422,
+            title=InvalidInput.title,
+            slug=InvalidInput.slug,
+            detail="; ".join(f"{e.field}: {e.message}" for e in errors),
+            errors=errors,
+        )
+
+    app.add_exception_handler(ProblemError, handle_problem)
+    app.add_exception_handler(StarletteHTTPException, handle_http)
+    app.add_exception_handler(RequestValidationError, handle_validation)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problems a route can answer with."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

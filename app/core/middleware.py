@@ -1,0 +1,129 @@
+"""Pure ASGI middleware: request ids, access log, body size limit, last-resort 500s, safe headers."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import problem_response
+from app.core.logging import request_id_var
+
+log = logging.getLogger("leder.access")
+
+_INBOUND_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    """Outermost layer of the app.
+
+    Unhandled exceptions end here as a 500 problem carrying the request id; they are logged by type
+    only, because exception text can carry request values (names, NHS numbers).
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        inbound = _header(scope, b"x-request-id")
+        request_id = inbound if inbound and _INBOUND_REQUEST_ID.match(inbound) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            response = problem_response(413, detail=f"The body limit is {self.max_body_bytes} bytes.")
+            await response(scope, receive, _with_headers(send, request_id))
+            self._log(scope, 413, started)
+            request_id_var.reset(token)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, _with_headers(tracking_send, request_id))
+        except _BodyTooLarge:
+            if not response_started:
+                response = problem_response(413, detail=f"The body limit is {self.max_body_bytes} bytes.")
+                await response(scope, receive, _with_headers(tracking_send, request_id))
+        except Exception as exc:
+            log.error("unhandled error", extra={"error_type": type(exc).__name__})
+            if not response_started:
+                response = problem_response(
+                    500, detail="An unexpected error occurred. Quote the request id when reporting it."
+                )
+                await response(scope, receive, _with_headers(tracking_send, request_id))
+        finally:
+            self._log(scope, status, started)
+            request_id_var.reset(token)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, started: float) -> None:
+        route = scope.get("route")
+        # The route template, not the URL: ids stay out of the access log's grouping, queries entirely.
+        path = getattr(route, "path", None) or "(unmatched)"
+        log.info(
+            "request",
+            extra={
+                "method": scope.get("method"),
+                "route": path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _with_headers(send: Send, request_id: str) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers: list[Any] = list(message.get("headers", []))
+            present = {key.lower() for key, _ in headers}
+            headers.append((b"x-request-id", request_id.encode()))
+            headers.extend(h for h in _SAFE_HEADERS if h[0] not in present)
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped

@@ -1,0 +1,32 @@
+"""Alembic, driven from code: `leder serve` and `leder migrate` upgrade to head before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from app.core.config import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(settings: Settings) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["database_url"] = settings.sync_database_url
+    return config
+
+
+def head_revision(settings: Settings) -> str:
+    head = ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
+
+
+def upgrade_to_head(settings: Settings) -> None:
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(settings), "head")

@@ -1,0 +1,69 @@
+"""The application factory: settings in, a wired FastAPI app out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.areas.router import router as areas_router
+from app.audit.service import record_denial
+from app.auth.router import router as auth_router
+from app.auth.tokens import TokenService
+from app.core.clock import Clock, SystemClock
+from app.core.config import Settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import install_problem_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.migrations import head_revision
+from app.health.router import router as health_router
+from app.notifications.router import router as notifications_router
+from app.users.router import router as users_router
+
+DESCRIPTION = """
+Case management for LeDeR reviews: the mortality reviews of people with a learning disability and
+autistic people in England. Deaths are notified, allocated to a reviewer, reviewed in stages and
+signed off within six months of notification.
+
+Every endpoint needs a bearer token except `/health/*` and `/auth/token`. Errors are RFC 9457
+`application/problem+json`; quote the `request_id` when reporting one.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    # The function name: `create_notification`, not `create_notification_notifications_post`.
+    return route.name
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="LeDeR case management",
+        version="0.1.0",
+        description=DESCRIPTION,
+        generate_unique_id_function=_operation_id,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.tokens = TokenService(settings, app.state.clock)
+    app.state.migration_head = head_revision(settings)
+
+    install_problem_handlers(app, on_denied=record_denial)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    for router in (health_router, auth_router, areas_router, users_router, notifications_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,10 @@
+"""Every table, imported in one place so Alembic and the tests see the whole schema."""
+
+from app.areas.models import Area
+from app.audit.models import AuditEvent
+from app.auth.models import IntegratorClient
+from app.idempotency.models import IdempotencyRecord
+from app.notifications.models import Notification
+from app.users.models import StaffUser
+
+__all__ = ["Area", "AuditEvent", "IdempotencyRecord", "IntegratorClient", "Notification", "StaffUser"]

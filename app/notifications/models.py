@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, Text
+from sqlmodel import Field, SQLModel
+
+from app.core.models import utc_field
+
+
+class Notification(SQLModel, table=True):
+    """A death notification: the person, the death, who told us, and where the review stands."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        # One notification per person and death. NULL NHS numbers are distinct in both databases,
+        # so people whose NHS number the notifier did not know are not held back by this.
+        Index("uq_notification_nhs_number_date_of_death", "nhs_number", "date_of_death", unique=True),
+        # The area's list, in the order it is paged.
+        Index("ix_notification_area_list", "area_ods", "notified_on", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    area_ods: str = Field(foreign_key="area.ods_code", max_length=6)
+    stage: str = Field(max_length=20)
+    review_route: str = Field(max_length=30)
+    closure_reason: str | None = Field(default=None, max_length=50)
+
+    nhs_number: str | None = Field(default=None, max_length=10)
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    date_of_birth: date
+    date_of_death: date
+    age_at_death: int
+    sex: str = Field(max_length=20)
+    ethnic_category: str = Field(max_length=1)
+    learning_disability_level: str = Field(max_length=30)
+    autism: bool
+    lived_alone: bool | None = None
+    out_of_area_placement: bool | None = None
+    place_of_death: str = Field(max_length=20)
+    died_in_england: bool
+    national_data_opt_out: bool
+
+    cause_of_death: dict[str, Any] = Field(sa_type=JSON)
+    dnacpr_in_place: bool | None = None
+    dnacpr_rationale: str | None = Field(default=None, sa_type=Text)
+    other_processes: list[str] = Field(sa_type=JSON)
+    notifier: dict[str, Any] = Field(sa_type=JSON)
+
+    notified_on: date
+    received_at: datetime = utc_field()
+    created_by: str = Field(max_length=80)

@@ -1,0 +1,159 @@
+"""What clients send and receive. Unknown fields are refused; text is bounded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.core.models import ODS_CODE_PATTERN
+from app.notifications.enums import (
+    ClosureReason,
+    EthnicCategory,
+    EthnicGroup,
+    LearningDisabilityLevel,
+    OtherProcess,
+    PlaceOfDeath,
+    ReviewRoute,
+    Sex,
+    Stage,
+)
+from app.notifications.rules import normalise_icd10, normalise_nhs_number
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+NhsNumber = Annotated[
+    str,
+    Field(
+        min_length=10,
+        max_length=14,
+        description="10 digits with a valid Modulus 11 check digit; spaces accepted, stored without.",
+        examples=["943 476 5919"],
+    ),
+    AfterValidator(normalise_nhs_number),
+]
+Icd10Code = Annotated[
+    str, Field(max_length=8, examples=["J69.0"]), AfterValidator(normalise_icd10)
+]
+
+
+class CauseLine(_Strict):
+    text: str = Field(min_length=1, max_length=500)
+    icd10: Icd10Code | None = None
+
+
+class CauseOfDeath(_Strict):
+    """As on the Medical Certificate of Cause of Death."""
+
+    part_1: list[CauseLine] = Field(
+        min_length=1,
+        max_length=4,
+        description="Lines I(a) to I(d) in order: I(a) the immediate cause, the last line the underlying cause.",
+    )
+    part_2: list[CauseLine] = Field(
+        default_factory=list, max_length=6, description="Conditions contributing to the death."
+    )
+
+
+class Dnacpr(_Strict):
+    in_place: bool | None = Field(description="Was a DNACPR order in place? null if not known.")
+    rationale: str | None = Field(default=None, max_length=2000, description="The rationale as recorded.")
+
+    @model_validator(mode="after")
+    def _rationale_needs_order(self) -> Dnacpr:
+        if self.rationale and self.in_place is not True:
+            raise ValueError("a rationale is recorded only for a DNACPR order that was in place")
+        return self
+
+
+class Person(_Strict):
+    nhs_number: NhsNumber | None = None
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    date_of_birth: date
+    sex: Sex
+    ethnic_category: EthnicCategory = Field(description="NHS Data Dictionary code; Z = not stated.")
+    learning_disability_level: LearningDisabilityLevel
+    autism: bool
+    lived_alone: bool | None = None
+    out_of_area_placement: bool | None = None
+
+
+class Death(_Strict):
+    date_of_death: date
+    place_of_death: PlaceOfDeath
+    died_in_england: bool = True
+    cause_of_death: CauseOfDeath
+    dnacpr: Dnacpr | None = None
+    other_processes: list[OtherProcess] = Field(
+        default_factory=list, max_length=len(OtherProcess), description="Investigations under way."
+    )
+
+
+class Notifier(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=100)
+    organisation: str = Field(min_length=1, max_length=200)
+    organisation_ods: str | None = Field(default=None, pattern=ODS_CODE_PATTERN)
+    contact: str = Field(min_length=3, max_length=200, description="Email address or telephone number.")
+
+
+class NotificationCreate(_Strict):
+    area_ods: str = Field(pattern=ODS_CODE_PATTERN, description="The area responsible for the review.")
+    notified_on: date | None = Field(
+        default=None,
+        description="The UK date the programme was told of the death, if earlier than today "
+        "(a notification recorded late). Defaults to today. Starts the six-month clock.",
+    )
+    person: Person
+    death: Death
+    national_data_opt_out: bool = Field(
+        default=False, description="The person registered a National Data Opt-Out: recorded, then closed."
+    )
+    notifier: Notifier
+
+
+class _NotificationBase(BaseModel):
+    id: uuid.UUID
+    area_ods: str
+    stage: Stage
+    review_route: ReviewRoute
+    closure_reason: ClosureReason | None
+    notified_on: date
+    received_at: datetime
+    age_at_death: int
+
+
+class NotificationPublic(_NotificationBase):
+    """The full record, for callers who may see identifiable data."""
+
+    person: Person
+    death: Death
+    national_data_opt_out: bool
+    notifier: Notifier
+    ethnic_group: EthnicGroup
+
+
+class NotificationDeidentified(_NotificationBase):
+    """For national oversight: no names, NHS number, dates of birth or death, free text or contacts."""
+
+    month_of_death: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2020-03"])
+    sex: Sex
+    ethnic_category: EthnicCategory
+    ethnic_group: EthnicGroup
+    learning_disability_level: LearningDisabilityLevel
+    autism: bool
+    place_of_death: PlaceOfDeath
+
+
+NotificationView = NotificationPublic | NotificationDeidentified
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")

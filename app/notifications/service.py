@@ -1,0 +1,299 @@
+"""Recording and reading death notifications. Services flush; the request commits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.areas.models import Area
+from app.audit import service as audit
+from app.auth.policy import Action, Role
+from app.auth.service import Principal
+from app.core.clock import uk_date
+from app.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid_field
+from app.idempotency import service as idempotency
+from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
+from app.notifications.models import Notification
+from app.notifications.rules import age_in_years, assess_scope
+from app.notifications.schemas import (
+    Death,
+    Dnacpr,
+    NotificationCreate,
+    NotificationDeidentified,
+    NotificationPublic,
+    NotificationView,
+    Notifier,
+    Person,
+)
+
+OBJECT_TYPE = "notification"
+
+
+class DuplicateNotification(Conflict):
+    slug = "duplicate-notification"
+    title = "This death has already been notified"
+
+
+@dataclass(frozen=True)
+class Created:
+    notification: Notification
+    replayed: bool
+
+
+async def create_notification(
+    session: AsyncSession,
+    principal: Principal,
+    data: NotificationCreate,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> Created:
+    if idempotency_key is not None:
+        previous = await idempotency.find(session, principal.subject, idempotency_key, data)
+        if previous is not None:
+            notification = await session.get(Notification, uuid.UUID(previous))
+            if notification is None:  # pragma: no cover - notifications are never deleted
+                raise NotFound("The notification this key created no longer exists.")
+            await _audit(session, principal, Action.notification_read, now, [notification])
+            return Created(notification, replayed=True)
+
+    today = uk_date(now)
+    errors = _date_errors(data, today)
+    if errors:
+        raise InvalidInput(errors)
+    if await session.get(Area, data.area_ods) is None:
+        raise invalid_field("area_ods", "no such area")
+    if not principal.acts_for_area(data.area_ods):
+        raise Forbidden("You may not record notifications for this area.")
+    await _refuse_duplicate(session, data)
+
+    age = age_in_years(data.person.date_of_birth, data.death.date_of_death)
+    decision = assess_scope(
+        age_at_death=age,
+        learning_disability=data.person.learning_disability_level,
+        autism=data.person.autism,
+        died_in_england=data.death.died_in_england,
+        national_data_opt_out=data.national_data_opt_out,
+    )
+    dnacpr = data.death.dnacpr
+    notification = Notification(
+        area_ods=data.area_ods,
+        stage=decision.stage,
+        review_route=decision.route,
+        closure_reason=decision.closure_reason,
+        age_at_death=age,
+        notified_on=data.notified_on or today,
+        received_at=now,
+        created_by=principal.subject,
+        national_data_opt_out=data.national_data_opt_out,
+        **data.person.model_dump(),
+        **data.death.model_dump(mode="json", include={"place_of_death", "died_in_england", "other_processes"}),
+        date_of_death=data.death.date_of_death,
+        cause_of_death=data.death.cause_of_death.model_dump(mode="json"),
+        dnacpr_in_place=dnacpr.in_place if dnacpr else None,
+        dnacpr_rationale=dnacpr.rationale if dnacpr else None,
+        notifier=data.notifier.model_dump(mode="json"),
+    )
+    session.add(notification)
+    try:
+        await session.flush()
+        if idempotency_key is not None:
+            await idempotency.remember(session, principal.subject, idempotency_key, data, notification.id, now)
+    except IntegrityError:
+        # Lost a race with a concurrent request for the same death or the same key.
+        raise Conflict("A concurrent request recorded this notification; retry to see it.") from None
+    await _audit(session, principal, Action.notification_create, now, [notification])
+    return Created(notification, replayed=False)
+
+
+def _date_errors(data: NotificationCreate, today: date) -> list[FieldError]:
+    errors = []
+    born, died = data.person.date_of_birth, data.death.date_of_death
+    if died > today:
+        errors.append(FieldError(field="death.date_of_death", location="body", message="is in the future"))
+    if died < born:
+        errors.append(
+            FieldError(field="death.date_of_death", location="body", message="is before the date of birth")
+        )
+    if data.notified_on is not None:
+        if data.notified_on > today:
+            errors.append(FieldError(field="notified_on", location="body", message="is in the future"))
+        elif data.notified_on < died:
+            errors.append(FieldError(field="notified_on", location="body", message="is before the death"))
+    return errors
+
+
+async def _refuse_duplicate(session: AsyncSession, data: NotificationCreate) -> None:
+    if data.person.nhs_number is None:
+        return
+    existing = (
+        await session.exec(
+            select(Notification.id).where(
+                Notification.nhs_number == data.person.nhs_number,
+                Notification.date_of_death == data.death.date_of_death,
+            )
+        )
+    ).first()
+    if existing is not None:
+        # The notifier already holds the NHS number and date; the id adds nothing they could not know,
+        # and lets them follow up with the area.
+        raise DuplicateNotification(
+            "A notification for this NHS number and date of death exists.",
+            existing_notification_id=str(existing),
+            existing_notification=f"/notifications/{existing}",
+        )
+
+
+def readable_by(principal: Principal) -> ColumnElement[bool]:
+    """The one rule for which notifications a caller may see; list and get both use it."""
+    if principal.role is Role.coordinator:
+        return col(Notification.area_ods) == principal.area
+    if principal.role is Role.integrator:
+        return col(Notification.area_ods).in_(sorted(principal.client_areas))
+    if principal.role is Role.national:
+        return true()
+    # Reviewers see what is allocated to them; allocation does not exist yet. Everyone else: nothing.
+    return false()
+
+
+async def get_notification(
+    session: AsyncSession, principal: Principal, notification_id: uuid.UUID, now: datetime
+) -> Notification:
+    notification = (
+        await session.exec(
+            select(Notification).where(Notification.id == notification_id, readable_by(principal))
+        )
+    ).first()
+    if notification is None:
+        raise NotFound("No such notification.")
+    await _audit(session, principal, Action.notification_read, now, [notification])
+    return notification
+
+
+@dataclass(frozen=True)
+class NotificationFilters:
+    area: str | None = None
+    stage: Stage | None = None
+    notified_from: date | None = None
+    notified_to: date | None = None
+
+
+async def list_notifications(
+    session: AsyncSession,
+    principal: Principal,
+    filters: NotificationFilters,
+    limit: int,
+    cursor: str | None,
+    now: datetime,
+) -> tuple[Sequence[Notification], str | None]:
+    """A page in (notified_on, id) order: oldest first, as the six-month clock makes them most urgent.
+
+    Keyset paging: a page costs the same at any depth, and rows added meanwhile are neither
+    skipped nor repeated.
+    """
+    query = select(Notification).where(readable_by(principal))
+    if filters.area is not None:
+        query = query.where(Notification.area_ods == filters.area)
+    if filters.stage is not None:
+        query = query.where(Notification.stage == filters.stage)
+    if filters.notified_from is not None:
+        query = query.where(Notification.notified_on >= filters.notified_from)
+    if filters.notified_to is not None:
+        query = query.where(Notification.notified_on <= filters.notified_to)
+    if cursor is not None:
+        after_date, after_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                col(Notification.notified_on) > after_date,
+                and_(col(Notification.notified_on) == after_date, col(Notification.id) > after_id),
+            )
+        )
+    query = query.order_by(col(Notification.notified_on), col(Notification.id)).limit(limit + 1)
+    rows = list((await session.exec(query)).all())
+    page, more = rows[:limit], len(rows) > limit
+    await _audit(session, principal, Action.notification_read, now, page)
+    return page, encode_cursor(page[-1]) if more else None
+
+
+def encode_cursor(last: Notification) -> str:
+    raw = json.dumps([last.notified_on.isoformat(), str(last.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[date, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        notified_on, notification_id = json.loads(raw)
+        return date.fromisoformat(notified_on), uuid.UUID(notification_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise invalid_field("cursor", "not a cursor this service issued", location="query") from None
+
+
+async def _audit(
+    session: AsyncSession, principal: Principal, action: Action, now: datetime, rows: Sequence[Notification]
+) -> None:
+    if rows:
+        await audit.record(
+            session,
+            principal=principal,
+            action=action.value,
+            outcome="allowed",
+            at=now,
+            object_type=OBJECT_TYPE,
+            object_ids=[str(row.id) for row in rows],
+        )
+
+
+def to_view(principal: Principal, notification: Notification) -> NotificationView:
+    """Shape a notification for the caller: national oversight never receives identifiable data."""
+    category = EthnicCategory(notification.ethnic_category)
+    if principal.role is Role.national:
+        return NotificationDeidentified(
+            **_base_fields(notification),
+            month_of_death=notification.date_of_death.strftime("%Y-%m"),
+            sex=notification.sex,
+            ethnic_category=category,
+            ethnic_group=ETHNIC_GROUP[category],
+            learning_disability_level=notification.learning_disability_level,
+            autism=notification.autism,
+            place_of_death=notification.place_of_death,
+        )
+    return NotificationPublic(
+        **_base_fields(notification),
+        person=Person.model_validate(notification, from_attributes=True),
+        death=Death(
+            date_of_death=notification.date_of_death,
+            place_of_death=notification.place_of_death,
+            died_in_england=notification.died_in_england,
+            cause_of_death=notification.cause_of_death,
+            dnacpr=None
+            if notification.dnacpr_in_place is None and notification.dnacpr_rationale is None
+            else Dnacpr(in_place=notification.dnacpr_in_place, rationale=notification.dnacpr_rationale),
+            other_processes=notification.other_processes,
+        ),
+        national_data_opt_out=notification.national_data_opt_out,
+        notifier=Notifier.model_validate(notification.notifier),
+        ethnic_group=ETHNIC_GROUP[category],
+    )
+
+
+def _base_fields(notification: Notification) -> dict[str, object]:
+    return {
+        "id": notification.id,
+        "area_ods": notification.area_ods,
+        "stage": notification.stage,
+        "review_route": notification.review_route,
+        "closure_reason": notification.closure_reason,
+        "notified_on": notification.notified_on,
+        "received_at": notification.received_at,
+        "age_at_death": notification.age_at_death,
+    }

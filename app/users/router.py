@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from app.auth.deps import ClockDep, allow
+from app.auth.policy import Action
+from app.auth.service import Principal
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.users import service
+from app.users.schemas import UserCreate, UserPublic, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+CanManage = Annotated[Principal, Depends(allow(Action.user_manage))]
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=UserPublic, responses=problem_responses(401, 403, 409, 422)
+)
+async def create_user(body: UserCreate, _: CanManage, session: SessionDep, clock: ClockDep) -> UserPublic:
+    """Add a staff user (admin). Coordinators and reviewers belong to one area."""
+    return UserPublic.model_validate(await service.create_user(session, body, clock.now()))
+
+
+@router.get("", response_model=list[UserPublic], responses=problem_responses(401, 403))
+async def list_users(_: CanManage, session: SessionDep) -> list[UserPublic]:
+    """All staff users (admin)."""
+    return [UserPublic.model_validate(user) for user in await service.list_users(session)]
+
+
+@router.get("/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404, 422))
+async def get_user(user_id: uuid.UUID, _: CanManage, session: SessionDep) -> UserPublic:
+    """One staff user (admin)."""
+    return UserPublic.model_validate(await service.get_user(session, user_id))
+
+
+@router.patch("/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404, 422))
+async def update_user(user_id: uuid.UUID, body: UserUpdate, _: CanManage, session: SessionDep) -> UserPublic:
+    """Rename, deactivate or reactivate a staff user (admin). Deactivation stops their tokens at once."""
+    return UserPublic.model_validate(await service.update_user(session, user_id, body))

@@ -1,0 +1,92 @@
+"""Test databases are built by running the migrations, never create_all.
+
+SQLite (default): migrated once into a template file, copied fresh for every test.
+PostgreSQL (LEDER_TEST_DATABASE_URL=postgresql+psycopg://...): migrated once, truncated before every test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401
+from app.core.clock import FrozenClock
+from app.core.config import Settings
+from app.core.migrations import upgrade_to_head
+from app.main import create_app
+from tests.factories import World
+
+POSTGRES_URL = os.environ.get("LEDER_TEST_DATABASE_URL")
+TEST_SECRET = "test-signing-key-that-is-long-enough-for-hs256-0123456789"
+# A Monday in spring, well away from the clock changes; tests that need other moments move the clock.
+START = datetime(2025, 3, 17, 10, 0, tzinfo=UTC)
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database_url": POSTGRES_URL,
+        "secret_key": TEST_SECRET,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def reset_postgres_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("template")
+    settings = make_settings(directory)
+    if POSTGRES_URL:
+        reset_postgres_schema(POSTGRES_URL)
+    upgrade_to_head(settings)
+    return directory
+
+
+@pytest.fixture
+def settings(template_dir: Path, tmp_path: Path) -> Iterator[Settings]:
+    if POSTGRES_URL:
+        tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+    else:
+        shutil.copy(template_dir / "leder.db", tmp_path / "leder.db")
+    yield make_settings(tmp_path)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    application = create_app(settings, clock)
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        client.app = application  # type: ignore[attr-defined]
+        yield client
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+def world(api: httpx.AsyncClient, settings: Settings, clock: FrozenClock) -> World:
+    return World(api.app, settings, clock)  # type: ignore[attr-defined]
