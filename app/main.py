@@ -40,6 +40,7 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
+    _ = settings.signing_key  # refuse to build an app without a usable secret (ConfigurationError)
     configure_logging(settings.log_level)
     engine = create_engine(settings)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,7 +60,7 @@ def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(template_dir: Path, tmp_path: Path) -> Iterator[Settings]:
+def settings(template_dir: Path, tmp_path: Path) -> Settings:
     if POSTGRES_URL:
         tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
         engine = create_engine(POSTGRES_URL)
@@ -69,7 +69,7 @@ def settings(template_dir: Path, tmp_path: Path) -> Iterator[Settings]:
         engine.dispose()
     else:
         shutil.copy(template_dir / "leder.db", tmp_path / "leder.db")
-    yield make_settings(tmp_path)
+    return make_settings(tmp_path)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.schemas import AreaCreate
@@ -49,7 +49,7 @@ class World:
         self._emails = 0
 
     def session(self) -> AsyncSession:
-        return self.app.state.sessionmaker()  # type: ignore[no-any-return]
+        return self.app.state.sessionmaker()
 
     async def area(self, ods: str = "15F", name: str | None = None) -> str:
         async with self.session() as session:
@@ -74,11 +74,11 @@ class World:
         return client.client_id, secret
 
     async def audit_rows(self, **where: Any) -> list[AuditEvent]:
-        query = select(AuditEvent).order_by(AuditEvent.id)  # type: ignore[arg-type]
+        query = select(AuditEvent).order_by(col(AuditEvent.id))
         for name, value in where.items():
             query = query.where(getattr(AuditEvent, name) == value)
         async with self.session() as session:
-            return list((await session.execute(query)).scalars().all())
+            return list((await session.exec(query)).all())
 
 
 BASE_NOTIFICATION: dict[str, Any] = {
@@ -97,7 +97,10 @@ BASE_NOTIFICATION: dict[str, Any] = {
         "date_of_death": "2025-03-10",
         "place_of_death": "hospital",
         "cause_of_death": {
-            "part_1": [{"text": "Aspiration pneumonia", "icd10": "J69.0"}, {"text": "Dysphagia", "icd10": "R13"}],
+            "part_1": [
+                {"text": "Aspiration pneumonia", "icd10": "J69.0"},
+                {"text": "Dysphagia", "icd10": "R13"},
+            ],
             "part_2": [{"text": "Epilepsy", "icd10": "G40.9"}],
         },
         "dnacpr": {"in_place": True, "rationale": "Frailty and recurrent aspiration"},

@@ -42,7 +42,7 @@ async def record(
         "outcome": outcome,
     }
     rows = [{**base, "object_id": object_id} for object_id in object_ids] or [{**base, "object_id": None}]
-    await session.exec(insert(AuditEvent), params=rows)  # type: ignore[call-overload]
+    await session.exec(insert(AuditEvent), params=rows)
 
 
 async def record_denial(request: Request, exc: ProblemError) -> None:

@@ -40,9 +40,7 @@ class Action(StrEnum):
 POLICY: dict[Action, frozenset[Role]] = {
     Action.notification_create: frozenset({Role.coordinator, Role.integrator}),
     # Reviewers may call the route but see only what is allocated to them (nothing until allocation).
-    Action.notification_read: frozenset(
-        {Role.coordinator, Role.reviewer, Role.national, Role.integrator}
-    ),
+    Action.notification_read: frozenset({Role.coordinator, Role.reviewer, Role.national, Role.integrator}),
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),
     Action.area_manage: frozenset({Role.admin}),
     Action.user_manage: frozenset({Role.admin}),

@@ -76,7 +76,9 @@ async def resolve_principal(session: AsyncSession, token: VerifiedToken) -> Prin
 def _staff_principal(user: StaffUser | None) -> Principal:
     if user is None or not user.active:
         raise InvalidToken("unknown or inactive user")
-    return Principal(subject=f"{USER_SUBJECT}{user.id}", role=Role(user.role), area=user.area_ods, user_id=user.id)
+    return Principal(
+        subject=f"{USER_SUBJECT}{user.id}", role=Role(user.role), area=user.area_ods, user_id=user.id
+    )
 
 
 def _known_scopes(values: Iterable[str]) -> frozenset[Scope]:

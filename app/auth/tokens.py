@@ -90,7 +90,8 @@ class TokenService:
         external = self._external_keys.get(kid) if isinstance(kid, str) else None
         if external is None or alg != external.algorithm:
             raise InvalidToken("unsupported token")
-        assert self._settings.oidc_issuer and self._settings.oidc_audience
+        assert self._settings.oidc_issuer
+        assert self._settings.oidc_audience
         return self._decode(
             token,
             external.key,

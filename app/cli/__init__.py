@@ -23,7 +23,9 @@ from app.core.errors import ProblemError
 T = TypeVar("T")
 
 # Locals in tracebacks could hold personal data: never print them.
-cli = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
+cli = typer.Typer(
+    help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False
+)
 areas_cli = typer.Typer(help="Commissioning areas.", no_args_is_help=True)
 users_cli = typer.Typer(help="Staff users.", no_args_is_help=True)
 clients_cli = typer.Typer(help="Integrator clients (OAuth 2.0 client credentials).", no_args_is_help=True)
@@ -52,7 +54,7 @@ def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     from app.core.migrations import upgrade_to_head
 
     config = settings()
-    upgrade_to_head(config)
+    upgrade_to_head(config, quiet=True)
 
     async def run() -> T:
         engine = create_engine(config)

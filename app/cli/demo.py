@@ -49,12 +49,12 @@ def demo_nhs_number(rng: random.Random) -> str:
 
 
 async def load_demo(session: AsyncSession, settings: Settings, *, if_empty: bool) -> list[str]:
-    if (await session.exec(select(Area.ods_code).limit(1))).first() is not None:
-        if if_empty:
-            return ["demo: the database already has data; nothing loaded"]
+    has_data = (await session.exec(select(Area.ods_code).limit(1))).first() is not None
+    if has_data and if_empty:
+        return ["demo: the database already has data; nothing loaded"]
     now = SystemClock().now()
     today = uk_date(now)
-    rng = random.Random(2019)
+    rng = random.Random(2019)  # noqa: S311  (made-up demo data, not security)
     lines = ["Demo data loaded. Tokens last 8 hours; use them as 'Authorization: Bearer <token>'.", ""]
     tokens = TokenService(settings, SystemClock())
 
@@ -80,7 +80,11 @@ async def load_demo(session: AsyncSession, settings: Settings, *, if_empty: bool
             coordinators[area] = Principal(subject=f"user:{user.id}", role=role, area=area, user_id=user.id)
 
     client, secret = await create_client(
-        session, "Demo medical examiner office", [Scope.notifications_write, Scope.notifications_read], ["15F"], now
+        session,
+        "Demo medical examiner office",
+        [Scope.notifications_write, Scope.notifications_read],
+        ["15F"],
+        now,
     )
     lines += ["", f"Integrator: client_id={client.client_id} client_secret={secret}", ""]
 
@@ -100,7 +104,9 @@ async def load_demo(session: AsyncSession, settings: Settings, *, if_empty: bool
                     "date_of_birth": born.isoformat(),
                     "sex": rng.choice(["female", "male"]),
                     "ethnic_category": rng.choice("AAAAABCHJKMNRSZ"),
-                    "learning_disability_level": rng.choice(["mild", "moderate", "severe", "profound_and_multiple"]),
+                    "learning_disability_level": rng.choice(
+                        ["mild", "moderate", "severe", "profound_and_multiple"]
+                    ),
                     "autism": rng.random() < 0.3,
                     "lived_alone": rng.random() < 0.2,
                 },

@@ -11,16 +11,20 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+
 class Environment(StrEnum):
     development = "development"
     production = "production"
+
 
 # Secrets that have appeared in examples; refused in production whatever their length.
 _WELL_KNOWN_SECRETS = {"changeme", "secret", "change-me-in-production", "development-secret"}
 _MIN_SECRET_BYTES = 32
 
+
 class ConfigurationError(RuntimeError):
     """The settings cannot run the service; the message says which setting and why."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDER_", env_file=None, extra="ignore")
@@ -32,8 +36,8 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default is a SQLite file in the data directory.",
     )
     secret_key: SecretStr | None = None
-    token_issuer: str = "leder"
-    token_audience: str = "leder-api"
+    token_issuer: str = "leder"  # noqa: S105
+    token_audience: str = "leder-api"  # noqa: S105
     token_default_ttl_seconds: int = Field(default=8 * 3600, gt=0)
     token_max_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     client_token_ttl_seconds: int = Field(default=3600, gt=0)
@@ -96,6 +100,7 @@ class Settings(BaseSettings):
             raise ConfigurationError("LEDER_SECRET_KEY is required when LEDER_ENVIRONMENT=production")
         return _load_or_create_secret(self.data_dir / "secret_key")
 
+
 def _load_or_create_secret(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
@@ -109,6 +114,7 @@ def _load_or_create_secret(path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
 
 def get_settings() -> Settings:
     return Settings()

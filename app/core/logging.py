@@ -12,6 +12,8 @@ from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
 
+_HANDLER_NAME = "leder-json"
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
@@ -31,9 +33,14 @@ def configure_logging(level: str = "INFO") -> None:
         )
     )
     handler.addFilter(_RequestIdFilter())
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace our own handler if configured before (one app per test), leave anyone else's alone.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
     root.setLevel(level.upper())
+    # These log SQL with its parameters at DEBUG: personal data. Never below WARNING.
+    for name in ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # uvicorn's own access log prints full URLs with query strings; ours logs the route template.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

@@ -59,37 +59,43 @@ class RequestContextMiddleware:
             return
 
         received = 0
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
+                    too_large = True
                     raise _BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal status, response_started
+            if too_large and not response_started:
+                return  # the app's answer to a cut-off body is replaced by the 413 below
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
             await send(message)
 
+        send_with_headers = _with_headers(tracking_send, request_id)
         try:
-            await self.app(scope, limited_receive, _with_headers(tracking_send, request_id))
-        except _BodyTooLarge:
-            if not response_started:
-                response = problem_response(413, detail=f"The body limit is {self.max_body_bytes} bytes.")
-                await response(scope, receive, _with_headers(tracking_send, request_id))
+            await self.app(scope, limited_receive, send_with_headers)
         except Exception as exc:
-            log.error("unhandled error", extra={"error_type": type(exc).__name__})
-            if not response_started:
+            if not too_large:
+                log.error("unhandled error", extra={"error_type": type(exc).__name__})
+            if not response_started and not too_large:
                 response = problem_response(
                     500, detail="An unexpected error occurred. Quote the request id when reporting it."
                 )
-                await response(scope, receive, _with_headers(tracking_send, request_id))
+                await response(scope, receive, send_with_headers)
         finally:
+            if too_large and not response_started:
+                too_large = False  # let the 413 through tracking_send
+                response = problem_response(413, detail=f"The body limit is {self.max_body_bytes} bytes.")
+                await response(scope, receive, send_with_headers)
             self._log(scope, status, started)
             request_id_var.reset(token)
 

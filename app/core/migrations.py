@@ -26,7 +26,11 @@ def head_revision(settings: Settings) -> str:
     return head
 
 
-def upgrade_to_head(settings: Settings) -> None:
+def upgrade_to_head(settings: Settings, *, quiet: bool = False) -> None:
+    """Migrate to head. Quiet keeps Alembic's progress lines off the terminal (commands whose output
+    is meant for scripts, like `leder users add`, print only their result)."""
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(settings), "head")
+    config = alembic_config(settings)
+    config.attributes["configure_logger"] = not quiet
+    command.upgrade(config, "head")

@@ -40,7 +40,11 @@ async def remember(
 ) -> None:
     session.add(
         IdempotencyRecord(
-            owner=owner, key=key, request_sha256=_fingerprint(body), resource_id=str(resource_id), created_at=now
+            owner=owner,
+            key=key,
+            request_sha256=_fingerprint(body),
+            resource_id=str(resource_id),
+            created_at=now,
         )
     )
     await session.flush()

@@ -73,7 +73,9 @@ async def list_notifications(
 ) -> NotificationPage:
     """The notifications the caller may see, oldest notified first, a page at a time."""
     filters = service.NotificationFilters(area, stage, notified_from, notified_to)
-    rows, next_cursor = await service.list_notifications(session, principal, filters, limit, cursor, clock.now())
+    rows, next_cursor = await service.list_notifications(
+        session, principal, filters, limit, cursor, clock.now()
+    )
     return NotificationPage(items=[service.to_view(principal, row) for row in rows], next_cursor=next_cursor)
 
 

@@ -37,9 +37,7 @@ NhsNumber = Annotated[
     ),
     AfterValidator(normalise_nhs_number),
 ]
-Icd10Code = Annotated[
-    str, Field(max_length=8, examples=["J69.0"]), AfterValidator(normalise_icd10)
-]
+Icd10Code = Annotated[str, Field(max_length=8, examples=["J69.0"]), AfterValidator(normalise_icd10)]
 
 
 class CauseLine(_Strict):
@@ -53,7 +51,8 @@ class CauseOfDeath(_Strict):
     part_1: list[CauseLine] = Field(
         min_length=1,
         max_length=4,
-        description="Lines I(a) to I(d) in order: I(a) the immediate cause, the last line the underlying cause.",
+        description="Lines I(a) to I(d) in order: I(a) the immediate cause, "
+        "the last line the underlying cause.",
     )
     part_2: list[CauseLine] = Field(
         default_factory=list, max_length=6, description="Conditions contributing to the death."

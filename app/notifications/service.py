@@ -96,7 +96,9 @@ async def create_notification(
         created_by=principal.subject,
         national_data_opt_out=data.national_data_opt_out,
         **data.person.model_dump(),
-        **data.death.model_dump(mode="json", include={"place_of_death", "died_in_england", "other_processes"}),
+        **data.death.model_dump(
+            mode="json", include={"place_of_death", "died_in_england", "other_processes"}
+        ),
         date_of_death=data.death.date_of_death,
         cause_of_death=data.death.cause_of_death.model_dump(mode="json"),
         dnacpr_in_place=dnacpr.in_place if dnacpr else None,
@@ -107,7 +109,9 @@ async def create_notification(
     try:
         await session.flush()
         if idempotency_key is not None:
-            await idempotency.remember(session, principal.subject, idempotency_key, data, notification.id, now)
+            await idempotency.remember(
+                session, principal.subject, idempotency_key, data, notification.id, now
+            )
     except IntegrityError:
         # Lost a race with a concurrent request for the same death or the same key.
         raise Conflict("A concurrent request recorded this notification; retry to see it.") from None

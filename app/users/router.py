@@ -19,7 +19,10 @@ CanManage = Annotated[Principal, Depends(allow(Action.user_manage))]
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=UserPublic, responses=problem_responses(401, 403, 409, 422)
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=problem_responses(401, 403, 409, 422),
 )
 async def create_user(body: UserCreate, _: CanManage, session: SessionDep, clock: ClockDep) -> UserPublic:
     """Add a staff user (admin). Coordinators and reviewers belong to one area."""

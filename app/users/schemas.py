@@ -8,7 +8,6 @@ from app.auth.policy import AREA_ROLES, STAFF_ROLES, Role
 from app.core.models import ODS_CODE_PATTERN
 
 
-
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

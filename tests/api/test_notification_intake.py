@@ -68,7 +68,10 @@ INVALID = [
     ({"person.learning_disability_level": "borderline"}, "person.learning_disability_level"),
     ({"death.place_of_death": "street"}, "death.place_of_death"),
     ({"death.other_processes": ["inquiry"]}, "death.other_processes.0"),
-    ({"death.cause_of_death.part_1": [{"text": "Sepsis", "icd10": "sepsis"}]}, "death.cause_of_death.part_1.0.icd10"),
+    (
+        {"death.cause_of_death.part_1": [{"text": "Sepsis", "icd10": "sepsis"}]},
+        "death.cause_of_death.part_1.0.icd10",
+    ),
     ({"death.cause_of_death.part_1": []}, "death.cause_of_death.part_1"),
     ({"death.cause_of_death.part_1": [{"text": "x"}] * 5}, "death.cause_of_death.part_1"),
     ({"person.given_name": "x" * 101}, "person.given_name"),
@@ -85,7 +88,9 @@ INVALID = [
 
 @pytest.mark.parametrize(("changes", "field"), INVALID, ids=[f for _, f in INVALID])
 async def test_invalid_notifications_are_refused_naming_the_field(api, coordinator, changes, field):
-    response = await api.post("/notifications", json=notification_body(**changes), headers=coordinator.headers)
+    response = await api.post(
+        "/notifications", json=notification_body(**changes), headers=coordinator.headers
+    )
 
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -120,12 +125,21 @@ async def test_valid_edge_values_are_accepted(api, coordinator):
         ({"person.date_of_birth": "2015-01-01"}, "notified", "child_death_review", None),
         ({"national_data_opt_out": True}, "excluded", "leder", "national_data_opt_out"),
         ({"death.died_in_england": False}, "excluded", "leder", "died_outside_england"),
-        ({"person.learning_disability_level": "none"}, "excluded", "leder", "no_learning_disability_or_autism"),
+        (
+            {"person.learning_disability_level": "none"},
+            "excluded",
+            "leder",
+            "no_learning_disability_or_autism",
+        ),
         ({"person.learning_disability_level": "none", "person.autism": True}, "notified", "leder", None),
     ],
 )
-async def test_scope_is_decided_at_intake_and_nothing_is_dropped(api, coordinator, changes, stage, route, reason):
-    response = await api.post("/notifications", json=notification_body(**changes), headers=coordinator.headers)
+async def test_scope_is_decided_at_intake_and_nothing_is_dropped(
+    api, coordinator, changes, stage, route, reason
+):
+    response = await api.post(
+        "/notifications", json=notification_body(**changes), headers=coordinator.headers
+    )
 
     assert response.status_code == 201, response.text
     body = response.json()
@@ -151,7 +165,9 @@ async def test_a_second_notification_of_the_same_death_is_a_conflict_pointing_at
 async def test_the_same_person_may_die_only_once_but_unknown_nhs_numbers_do_not_clash(api, coordinator):
     other_date = notification_body(**{"death.date_of_death": "2025-03-11"})
     no_number = notification_body(**{"person.nhs_number": None})
-    assert (await api.post("/notifications", json=notification_body(), headers=coordinator.headers)).status_code == 201
+    assert (
+        await api.post("/notifications", json=notification_body(), headers=coordinator.headers)
+    ).status_code == 201
     # A different date of death is not the same death (the service does not guess which one is wrong).
     assert (await api.post("/notifications", json=other_date, headers=coordinator.headers)).status_code == 201
     assert (await api.post("/notifications", json=no_number, headers=coordinator.headers)).status_code == 201
@@ -201,7 +217,9 @@ async def test_idempotency_keys_belong_to_their_caller(api, world, coordinator):
 
 async def test_a_refused_write_leaves_nothing_behind(api, coordinator):
     response = await api.post(
-        "/notifications", json=notification_body(**{"death.date_of_death": "2030-01-01"}), headers=coordinator.headers
+        "/notifications",
+        json=notification_body(**{"death.date_of_death": "2030-01-01"}),
+        headers=coordinator.headers,
     )
     assert response.status_code == 422
     listed = await api.get("/notifications", headers=coordinator.headers)

@@ -1,0 +1,90 @@
+"""Admin-managed areas and staff users."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.auth.policy import Role
+
+
+@pytest.fixture
+async def admin(world):
+    return await world.staff(Role.admin)
+
+
+async def test_admin_adds_and_renames_areas_which_every_staff_role_can_list(api, world, admin):
+    created = await api.post(
+        "/areas",
+        json={"ods_code": "15F", "name": "NHS Leeds CCG", "region": "North East and Yorkshire"},
+        headers=admin.headers,
+    )
+    assert created.status_code == 201
+    renamed = await api.patch("/areas/15F", json={"name": "NHS West Yorkshire ICB"}, headers=admin.headers)
+    assert renamed.json() == {
+        "ods_code": "15F",
+        "name": "NHS West Yorkshire ICB",
+        "region": "North East and Yorkshire",
+    }
+
+    reviewer = await world.staff(Role.reviewer, "15F")
+    listed = await api.get("/areas", headers=reviewer.headers)
+    assert listed.json() == [renamed.json()]
+
+
+async def test_area_problems(api, world, admin):
+    await api.post("/areas", json={"ods_code": "15F", "name": "Leeds"}, headers=admin.headers)
+    coordinator = await world.staff(Role.coordinator, "15F")
+
+    assert (
+        await api.post("/areas", json={"ods_code": "15F", "name": "Again"}, headers=admin.headers)
+    ).status_code == 409
+    assert (
+        await api.post("/areas", json={"ods_code": "15f!", "name": "X"}, headers=admin.headers)
+    ).status_code == 422
+    assert (await api.patch("/areas/99X", json={"name": "X"}, headers=admin.headers)).status_code == 404
+    forbidden = await api.post("/areas", json={"ods_code": "14L", "name": "X"}, headers=coordinator.headers)
+    assert forbidden.status_code == 403
+    assert (await api.patch("/areas/15F", json={"name": "X"}, headers=coordinator.headers)).status_code == 403
+    assert (await api.get("/areas")).status_code == 401
+
+
+async def test_admin_manages_staff_users(api, world, admin):
+    await world.area("15F")
+    body = {"role": "reviewer", "area_ods": "15F", "name": "Rae Viewer", "email": "rae@leder-test.org.uk"}
+    created = await api.post("/users", json=body, headers=admin.headers)
+    assert created.status_code == 201, created.text
+    user = created.json()
+    assert (user["role"], user["area_ods"], user["active"]) == ("reviewer", "15F", True)
+
+    assert (await api.get(f"/users/{user['id']}", headers=admin.headers)).json() == user
+    assert user in (await api.get("/users", headers=admin.headers)).json()
+    assert (await api.post("/users", json=body, headers=admin.headers)).status_code == 409
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"role": "coordinator", "name": "No Area", "email": "a@leder-test.org.uk"},
+        {"role": "national", "area_ods": "15F", "name": "Has Area", "email": "b@leder-test.org.uk"},
+        {"role": "family", "name": "Not Staff", "email": "c@leder-test.org.uk"},
+        {"role": "integrator", "name": "Not Staff", "email": "c@leder-test.org.uk"},
+        {"role": "reviewer", "area_ods": "99X", "name": "No Such Area", "email": "d@leder-test.org.uk"},
+        {"role": "admin", "name": "Bad Email", "email": "nope"},
+        {"role": "admin", "name": "Extra", "email": "e@leder-test.org.uk", "active": False},
+    ],
+)
+async def test_invalid_users_are_refused(api, world, admin, body):
+    await world.area("15F")
+    response = await api.post("/users", json=body, headers=admin.headers)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_only_admins_manage_users(api, world):
+    await world.area("15F")
+    for role, area in [(Role.coordinator, "15F"), (Role.reviewer, "15F"), (Role.national, None)]:
+        caller = await world.staff(role, area)
+        assert (await api.get("/users", headers=caller.headers)).status_code == 403
+        assert (
+            await api.patch(f"/users/{caller.user.id}", json={"active": True}, headers=caller.headers)
+        ).status_code == 403

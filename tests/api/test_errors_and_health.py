@@ -1,0 +1,162 @@
+"""Problem details for every error, request ids, safe headers, and the health endpoints."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.auth.policy import Role
+from app.main import create_app
+from tests.conftest import make_settings
+from tests.factories import notification_body
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status
+    assert problem["title"]
+    assert problem["request_id"] == response.headers["x-request-id"]
+    return problem
+
+
+async def test_unknown_route_is_a_404_problem(api):
+    assert_problem(await api.get("/no-such-thing"), 404)
+
+
+async def test_wrong_method_is_a_405_problem(api):
+    response = await api.delete("/notifications")
+    assert_problem(response, 405)
+    assert response.headers["allow"]
+
+
+async def test_malformed_json_is_a_422_problem(api, world):
+    await world.area("15F")
+    coordinator = await world.staff(Role.coordinator, "15F")
+    response = await api.post(
+        "/notifications",
+        content=b'{"area_ods": "15F",',
+        headers={**coordinator.headers, "Content-Type": "application/json"},
+    )
+    assert_problem(response, 422)
+
+
+async def test_a_body_over_the_limit_is_a_413_problem(api, world):
+    await world.area("15F")
+    coordinator = await world.staff(Role.coordinator, "15F")
+    big = {"area_ods": "15F", "padding": "x" * 1_000_001}
+    assert_problem(await api.post("/notifications", json=big, headers=coordinator.headers), 413)
+
+
+async def test_a_streamed_body_over_the_limit_is_a_413_problem(api, world):
+    await world.area("15F")
+    coordinator = await world.staff(Role.coordinator, "15F")
+
+    async def chunks():
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    response = await api.post(
+        "/notifications",
+        content=chunks(),
+        headers={**coordinator.headers, "Content-Type": "application/json"},
+    )
+    assert "content-length" not in response.request.headers
+    assert_problem(response, 413)
+
+
+async def test_an_unexpected_error_is_a_500_problem_without_details(settings, clock, caplog):
+    application = create_app(settings, clock)
+
+    @application.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("patient 9434765919 Joan Example")
+
+    caplog.set_level(logging.INFO)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application), base_url="http://t"
+    ) as client:
+        response = await client.get("/boom")
+    await application.state.engine.dispose()
+
+    problem = assert_problem(response, 500)
+    assert "9434765919" not in response.text and "Joan" not in response.text
+    assert "request id" in problem["detail"]
+    logged = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
+    assert "RuntimeError" in logged
+    assert "9434765919" not in logged and "Joan" not in logged
+
+
+async def test_personal_data_never_reaches_the_logs(api, world, caplog):
+    caplog.set_level(logging.DEBUG)
+    await world.area("15F")
+    coordinator = await world.staff(Role.coordinator, "15F")
+    await api.post("/notifications", json=notification_body(), headers=coordinator.headers)
+    await api.post("/notifications", json=notification_body(), headers=coordinator.headers)  # duplicate
+    await api.post(
+        "/notifications",
+        json=notification_body(**{"person.nhs_number": "9434765918"}),
+        headers=coordinator.headers,
+    )
+    logged = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
+    assert "request" in logged
+    for value in ("9434765919", "9434765918", "Joan", "Example", "1970-05-20", "Sam Officer"):
+        assert value not in logged
+
+
+async def test_request_ids_are_taken_from_the_caller_when_sane(api):
+    kept = await api.get("/health/live", headers={"X-Request-ID": "abc-123"})
+    replaced = await api.get("/health/live", headers={"X-Request-ID": "<script>"})
+    assert kept.headers["x-request-id"] == "abc-123"
+    assert replaced.headers["x-request-id"] != "<script>"
+
+
+async def test_every_response_carries_safe_headers(api):
+    response = await api.get("/health/live")
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_live_and_ready(api):
+    assert (await api.get("/health/live")).json() == {"status": "ok"}
+    assert (await api.get("/health/ready")).json() == {"status": "ok"}
+
+
+async def test_not_ready_when_the_schema_is_not_at_head(api, world):
+    async def set_version(version: str) -> None:
+        async with world.session() as session:
+            statement = text("UPDATE alembic_version SET version_num = :v").bindparams(v=version)
+            await session.exec(statement)
+            await session.commit()
+
+    head = api.app.state.migration_head
+    await set_version("older")
+    try:
+        assert_problem(await api.get("/health/ready"), 503)
+    finally:
+        await set_version(head)  # PostgreSQL's test database outlives this test
+    assert (await api.get("/health/ready")).status_code == 200
+
+
+async def test_not_ready_when_the_database_is_unreachable(tmp_path, clock):
+    unreachable = make_settings(tmp_path, database_url="postgresql+psycopg://postgres@127.0.0.1:1/none")
+    application = create_app(unreachable, clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application), base_url="http://t"
+    ) as client:
+        response = await client.get("/health/ready")
+        live = await client.get("/health/live")
+    await application.state.engine.dispose()
+    assert_problem(response, 503)
+    assert response.headers["retry-after"] == "5"
+    assert live.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
+async def test_interactive_docs_are_served(api, path):
+    assert (await api.get(path)).status_code == 200

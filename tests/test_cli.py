@@ -1,0 +1,210 @@
+"""The `leder` command, as an operator uses it: same settings as the service, clear failures."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.core.config import ConfigurationError, Environment, Settings
+from app.core.migrations import PROJECT_ROOT
+from app.main import create_app
+from tests.conftest import POSTGRES_URL, TEST_SECRET
+
+UUID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+@pytest.fixture
+def run(settings, monkeypatch):
+    monkeypatch.setenv("LEDER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("LEDER_SECRET_KEY", TEST_SECRET)
+    if POSTGRES_URL:
+        monkeypatch.setenv("LEDER_DATABASE_URL", POSTGRES_URL)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args))
+
+    return invoke
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["migrate"],
+        ["openapi"],
+        ["areas", "add"],
+        ["users", "add"],
+        ["users", "deactivate"],
+        ["clients", "add"],
+        ["token", "issue"],
+        ["demo"],
+    ],
+)
+def test_every_command_has_help(run, command):
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_operator_sets_up_an_area_a_user_and_a_token_that_works(run, settings):
+    assert run("migrate").exit_code == 0
+    added = run(
+        "areas", "add", "--ods", "15F", "--name", "NHS Leeds CCG", "--region", "North East and Yorkshire"
+    )
+    assert added.exit_code == 0, added.output
+    user = run(
+        "users",
+        "add",
+        "--role",
+        "coordinator",
+        "--area",
+        "15F",
+        "--name",
+        "Ada",
+        "--email",
+        "ada@leder-test.org.uk",
+    )
+    assert user.exit_code == 0, user.output
+    user_id = user.stdout.strip()
+    assert UUID.match(user_id)
+    token = run("token", "issue", "--user", user_id, "--ttl", "30m")
+    assert token.exit_code == 0, token.output
+
+    import asyncio
+
+    async def call() -> int:
+        application = create_app(settings)
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get(
+                "/notifications", headers={"Authorization": f"Bearer {token.stdout.strip()}"}
+            )
+        await application.state.engine.dispose()
+        return response.status_code
+
+    assert asyncio.run(call()) == 200
+
+    assert run("users", "deactivate", user_id).exit_code == 0
+    refused = run("token", "issue", "--user", user_id)
+    assert refused.exit_code != 0
+    assert "deactivated" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["areas", "add", "--ods", "bad code", "--name", "X"], "ods_code"),
+        (["users", "add", "--role", "coordinator", "--name", "A", "--email", "a@leder-test.org.uk"], "area"),
+        (
+            [
+                "users",
+                "add",
+                "--role",
+                "national",
+                "--area",
+                "15F",
+                "--name",
+                "A",
+                "--email",
+                "n@leder-test.org.uk",
+            ],
+            "area",
+        ),
+        (["users", "add", "--role", "family", "--name", "A", "--email", "f@leder-test.org.uk"], "staff"),
+        (
+            [
+                "users",
+                "add",
+                "--role",
+                "coordinator",
+                "--area",
+                "99X",
+                "--name",
+                "A",
+                "--email",
+                "b@leder-test.org.uk",
+            ],
+            "area",
+        ),
+        (["users", "add", "--role", "admin", "--name", "A", "--email", "not-an-email"], "email"),
+        (["token", "issue", "--user", "00000000-0000-0000-0000-000000000000"], "No such user"),
+        (["token", "issue", "--user", "not-a-uuid"], "UUID"),
+        (["clients", "add", "--name", "X", "--scope", "everything", "--area", "15F"], "scope"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_a_message(run, args, message):
+    assert run("migrate").exit_code == 0
+    result = run(*args)
+    assert result.exit_code != 0
+    assert message.lower() in result.output.lower()
+
+
+def test_token_ttl_is_bounded(run):
+    run("areas", "add", "--ods", "15F", "--name", "Leeds")
+    user_id = run(
+        "users", "add", "--role", "admin", "--name", "A", "--email", "adm@leder-test.org.uk"
+    ).output.strip()
+    for ttl in ("0", "25h", "eight hours"):
+        result = run("token", "issue", "--user", user_id, "--ttl", ttl)
+        assert result.exit_code != 0, ttl
+
+
+def test_clients_add_prints_the_secret_once(run):
+    run("areas", "add", "--ods", "15F", "--name", "Leeds")
+    result = run("clients", "add", "--name", "ME office", "--scope", "notifications:write", "--area", "15F")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"client_id=lc_[0-9a-f]{16}\nclient_secret=\S{40,}", result.output)
+
+
+def test_demo_loads_once_with_if_empty(run):
+    first = run("demo", "--if-empty")
+    second = run("demo", "--if-empty")
+    assert first.exit_code == second.exit_code == 0, first.output
+    assert "12 fictional notifications" in first.output
+    assert "nothing loaded" in second.output
+
+
+def test_openapi_command_writes_the_committed_spec(run, tmp_path):
+    target = tmp_path / "spec.json"
+    assert run("openapi", "--output", str(target)).exit_code == 0
+    assert json.loads(target.read_text()) == json.loads(
+        (PROJECT_ROOT / "openapi" / "openapi.json").read_text()
+    )
+
+
+def test_serve_refuses_to_start_in_production_without_a_secret(run, monkeypatch):
+    monkeypatch.delenv("LEDER_SECRET_KEY")
+    monkeypatch.setenv("LEDER_ENVIRONMENT", "production")
+    result = run("serve")
+    assert result.exit_code != 0
+    assert "LEDER_SECRET_KEY" in result.output
+
+
+def test_production_refuses_weak_secrets(tmp_path):
+    for weak in ("changeme", "short"):
+        settings = Settings(environment=Environment.production, data_dir=tmp_path, secret_key=weak)
+        with pytest.raises(ConfigurationError):
+            _ = settings.signing_key
+    with pytest.raises(ConfigurationError):
+        create_app(Settings(environment=Environment.production, data_dir=tmp_path))
+
+
+def test_development_keeps_a_generated_secret_private_and_stable(tmp_path):
+    first = Settings(data_dir=tmp_path / "data").signing_key
+    again = Settings(data_dir=tmp_path / "data").signing_key
+    path = tmp_path / "data" / "secret_key"
+    assert first == again and len(first) >= 48
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_external_identity_provider_settings_go_together(tmp_path):
+    with pytest.raises(ValueError, match="go together"):
+        Settings(data_dir=tmp_path, oidc_issuer="https://idp.example")
