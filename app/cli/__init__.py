@@ -197,7 +197,9 @@ def parse_ttl(text: str) -> timedelta:
 @token_cli.command("issue")
 def token_issue(
     user: Annotated[uuid.UUID, typer.Option(help="The staff user's id.")],
-    ttl: Annotated[str, typer.Option(help="Lifetime, e.g. 30m, 8h, 1d.")] = "8h",
+    ttl: Annotated[
+        str | None, typer.Option(help="Lifetime, e.g. 30m, 8h, 1d. Default: LEDER_TOKEN_DEFAULT_TTL_SECONDS.")
+    ] = None,
 ) -> None:
     """Print a bearer token for an existing, active staff user."""
     from app.auth.service import issue_user_token
@@ -206,7 +208,7 @@ def token_issue(
     from app.users.service import get_user
 
     config = settings()
-    lifetime = parse_ttl(ttl)
+    lifetime = parse_ttl(ttl) if ttl else timedelta(seconds=config.token_default_ttl_seconds)
     if not timedelta(0) < lifetime <= timedelta(seconds=config.token_max_ttl_seconds):
         raise fail(f"--ttl must be more than 0 and at most {config.token_max_ttl_seconds}s")
     staff = in_transaction(lambda s: get_user(s, user))
