@@ -203,6 +203,7 @@ def test_development_keeps_a_generated_secret_private_and_stable(tmp_path):
     path = tmp_path / "data" / "secret_key"
     assert first == again and len(first) >= 48
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
 def test_external_identity_provider_settings_go_together(tmp_path):

@@ -29,7 +29,10 @@ AREAS = [
     ("14L", "NHS Manchester CCG", "North West"),
     ("36L", "NHS South West London CCG", "London"),
 ]
-GIVEN = ["Aisha", "Daniel", "Grace", "Imran", "Joan", "Kwame", "Liam", "Mary", "Priya", "Tom", "Wei", "Zara"]
+GIVEN = {
+    "female": ["Aisha", "Grace", "Joan", "Mary", "Priya", "Zara"],
+    "male": ["Daniel", "Imran", "Kwame", "Liam", "Tom", "Wei"],
+}
 FAMILY = ["Adeyemi", "Brown", "Clarke", "Hussain", "Jones", "Khan", "Murphy", "Patel", "Smith", "Taylor"]
 CAUSES = [
     [("Aspiration pneumonia", "J69.0"), ("Dysphagia", "R13")],
@@ -93,16 +96,17 @@ async def load_demo(session: AsyncSession, settings: Settings, *, if_empty: bool
         died = today - timedelta(days=rng.randrange(5, 200))
         born = date(died.year - rng.randrange(19, 80), rng.randrange(1, 13), rng.randrange(1, 29))
         causes = rng.choice(CAUSES)
+        sex = rng.choice(["female", "male"])
         body = NotificationCreate.model_validate(
             {
                 "area_ods": area,
                 "notified_on": (died + timedelta(days=rng.randrange(1, 5))).isoformat(),
                 "person": {
                     "nhs_number": demo_nhs_number(rng),
-                    "given_name": rng.choice(GIVEN),
+                    "given_name": rng.choice(GIVEN[sex]),
                     "family_name": rng.choice(FAMILY),
                     "date_of_birth": born.isoformat(),
-                    "sex": rng.choice(["female", "male"]),
+                    "sex": sex,
                     "ethnic_category": rng.choice("AAAAABCHJKMNRSZ"),
                     "learning_disability_level": rng.choice(
                         ["mild", "moderate", "severe", "profound_and_multiple"]

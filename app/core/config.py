@@ -101,10 +101,15 @@ class Settings(BaseSettings):
         return _load_or_create_secret(self.data_dir / "secret_key")
 
 
+def ensure_private_dir(path: Path) -> None:
+    """The data directory holds the database and the secret: readable by the service's user only."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def _load_or_create_secret(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(path.parent)
     key = secrets.token_urlsafe(48)
     # O_EXCL: two processes starting together must not overwrite each other's key.
     try:

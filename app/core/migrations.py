@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from app.core.config import Settings
+from app.core.config import Settings, ensure_private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ def upgrade_to_head(settings: Settings, *, quiet: bool = False) -> None:
     """Migrate to head. Quiet keeps Alembic's progress lines off the terminal (commands whose output
     is meant for scripts, like `leder users add`, print only their result)."""
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(settings.data_dir)
     config = alembic_config(settings)
     config.attributes["configure_logger"] = not quiet
     command.upgrade(config, "head")
