@@ -21,6 +21,8 @@ from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
 from app.health.router import router as health_router
 from app.notifications.router import router as notifications_router
+from app.reviewers.router import router as reviewers_router
+from app.reviews.router import router as reviews_router
 from app.users.router import router as users_router
 
 DESCRIPTION = """
@@ -65,6 +67,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     install_problem_handlers(app, on_denied=record_denial)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (health_router, auth_router, areas_router, users_router, notifications_router):
+    routers = (
+        health_router,
+        auth_router,
+        areas_router,
+        users_router,
+        reviewers_router,
+        notifications_router,
+        reviews_router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

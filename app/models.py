@@ -3,8 +3,22 @@
 from app.areas.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import IntegratorClient
+from app.events.models import OutboxEvent
 from app.idempotency.models import IdempotencyRecord
 from app.notifications.models import Notification
+from app.reviewers.models import ReviewerProfile
+from app.reviews.models import HistoryEntry, Hold
 from app.users.models import StaffUser
 
-__all__ = ["Area", "AuditEvent", "IdempotencyRecord", "IntegratorClient", "Notification", "StaffUser"]
+__all__ = [
+    "Area",
+    "AuditEvent",
+    "HistoryEntry",
+    "Hold",
+    "IdempotencyRecord",
+    "IntegratorClient",
+    "Notification",
+    "OutboxEvent",
+    "ReviewerProfile",
+    "StaffUser",
+]

@@ -56,9 +56,7 @@ def test_every_command_has_help(run, command):
 
 def test_operator_sets_up_an_area_a_user_and_a_token_that_works(run, settings):
     assert run("migrate").exit_code == 0
-    added = run(
-        "areas", "add", "--ods", "15F", "--name", "NHS Leeds CCG", "--region", "North East and Yorkshire"
-    )
+    added = run("areas", "add", "--ods", "15F", "--name", "NHS Leeds CCG", "--region", "North East and Yorkshire")
     assert added.exit_code == 0, added.output
     user = run(
         "users",
@@ -84,9 +82,7 @@ def test_operator_sets_up_an_area_a_user_and_a_token_that_works(run, settings):
         application = create_app(settings)
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            response = await client.get(
-                "/notifications", headers={"Authorization": f"Bearer {token.stdout.strip()}"}
-            )
+            response = await client.get("/notifications", headers={"Authorization": f"Bearer {token.stdout.strip()}"})
         await application.state.engine.dispose()
         return response.status_code
 
@@ -149,9 +145,7 @@ def test_bad_input_exits_non_zero_with_a_message(run, args, message):
 
 def test_token_ttl_is_bounded(run):
     run("areas", "add", "--ods", "15F", "--name", "Leeds")
-    user_id = run(
-        "users", "add", "--role", "admin", "--name", "A", "--email", "adm@leder-test.org.uk"
-    ).output.strip()
+    user_id = run("users", "add", "--role", "admin", "--name", "A", "--email", "adm@leder-test.org.uk").output.strip()
     for ttl in ("0", "25h", "eight hours"):
         result = run("token", "issue", "--user", user_id, "--ttl", ttl)
         assert result.exit_code != 0, ttl
@@ -175,9 +169,7 @@ def test_demo_loads_once_with_if_empty(run):
 def test_openapi_command_writes_the_committed_spec(run, tmp_path):
     target = tmp_path / "spec.json"
     assert run("openapi", "--output", str(target)).exit_code == 0
-    assert json.loads(target.read_text()) == json.loads(
-        (PROJECT_ROOT / "openapi" / "openapi.json").read_text()
-    )
+    assert json.loads(target.read_text()) == json.loads((PROJECT_ROOT / "openapi" / "openapi.json").read_text())
 
 
 def test_serve_refuses_to_start_in_production_without_a_secret(run, monkeypatch):

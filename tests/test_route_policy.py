@@ -23,9 +23,7 @@ def _actions(dependant: Dependant) -> set[Action]:
 
 def test_every_route_declares_one_action_in_the_policy_table(settings):
     # Included routers are resolved lazily in FastAPI; iter_route_contexts gives their effective paths.
-    routes = [
-        c for c in iter_route_contexts(create_app(settings).routes) if isinstance(c.original_route, APIRoute)
-    ]
+    routes = [c for c in iter_route_contexts(create_app(settings).routes) if isinstance(c.original_route, APIRoute)]
     assert len(routes) > len(PUBLIC)
     for route in routes:
         actions = _actions(route.dependant)

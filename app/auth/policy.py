@@ -32,6 +32,12 @@ class Scope(StrEnum):
 class Action(StrEnum):
     notification_create = "notification.create"
     notification_read = "notification.read"
+    reviewer_manage = "reviewer.manage"
+    allocation_manage = "allocation.manage"
+    review_transition = "review.transition"
+    hold_manage = "hold.manage"
+    focused_review_waive = "focused_review.waive"
+    history_read = "history.read"
     area_read = "area.read"
     area_manage = "area.manage"
     user_manage = "user.manage"
@@ -41,6 +47,13 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.notification_create: frozenset({Role.coordinator, Role.integrator}),
     # Reviewers may call the route but see only what is allocated to them (nothing until allocation).
     Action.notification_read: frozenset({Role.coordinator, Role.reviewer, Role.national, Role.integrator}),
+    Action.reviewer_manage: frozenset({Role.coordinator}),
+    Action.allocation_manage: frozenset({Role.coordinator}),
+    # Which edge each role may take is the stage table's business (app.reviews.stages).
+    Action.review_transition: frozenset({Role.coordinator, Role.reviewer}),
+    Action.hold_manage: frozenset({Role.coordinator}),
+    Action.focused_review_waive: frozenset({Role.coordinator}),
+    Action.history_read: frozenset({Role.coordinator, Role.reviewer}),
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),
     Action.area_manage: frozenset({Role.admin}),
     Action.user_manage: frozenset({Role.admin}),

@@ -51,18 +51,12 @@ async def issue_client_token(
     if basic is not None:
         client_id, client_secret = basic
     if not client_id or not client_secret:
-        return _oauth_error(
-            401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"}
-        )
+        return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})
     ttl = timedelta(seconds=request.app.state.settings.client_token_ttl_seconds)
     try:
-        token, scopes = await service.client_credentials_token(
-            session, tokens, client_id, client_secret, scope, ttl
-        )
+        token, scopes = await service.client_credentials_token(session, tokens, client_id, client_secret, scope, ttl)
     except service.ClientAuthenticationFailed:
-        return _oauth_error(
-            401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"}
-        )
+        return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})
     except service.ScopeNotGranted:
         return _oauth_error(400, "invalid_scope", "The client was not granted that scope.")
     return TokenResponse(access_token=token, expires_in=int(ttl.total_seconds()), scope=" ".join(scopes))

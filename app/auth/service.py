@@ -47,9 +47,7 @@ class Principal:
 
 async def resolve_principal(session: AsyncSession, token: VerifiedToken) -> Principal:
     if token.issuer is TokenIssuer.external:
-        user = (
-            await session.exec(select(StaffUser).where(StaffUser.external_subject == token.subject))
-        ).first()
+        user = (await session.exec(select(StaffUser).where(StaffUser.external_subject == token.subject))).first()
         return _staff_principal(user)
     if token.subject.startswith(USER_SUBJECT):
         try:
@@ -76,9 +74,7 @@ async def resolve_principal(session: AsyncSession, token: VerifiedToken) -> Prin
 def _staff_principal(user: StaffUser | None) -> Principal:
     if user is None or not user.active:
         raise InvalidToken("unknown or inactive user")
-    return Principal(
-        subject=f"{USER_SUBJECT}{user.id}", role=Role(user.role), area=user.area_ods, user_id=user.id
-    )
+    return Principal(subject=f"{USER_SUBJECT}{user.id}", role=Role(user.role), area=user.area_ods, user_id=user.id)
 
 
 def _known_scopes(values: Iterable[str]) -> frozenset[Scope]:

@@ -23,9 +23,7 @@ from app.core.errors import ProblemError
 T = TypeVar("T")
 
 # Locals in tracebacks could hold personal data: never print them.
-cli = typer.Typer(
-    help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False
-)
+cli = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
 areas_cli = typer.Typer(help="Commissioning areas.", no_args_is_help=True)
 users_cli = typer.Typer(help="Staff users.", no_args_is_help=True)
 clients_cli = typer.Typer(help="Integrator clients (OAuth 2.0 client credentials).", no_args_is_help=True)
@@ -152,9 +150,7 @@ def users_add(
     from app.users.schemas import UserCreate
     from app.users.service import create_user
 
-    data = validated(
-        UserCreate, role=role, area_ods=area, name=name, email=email, external_subject=external_subject
-    )
+    data = validated(UserCreate, role=role, area_ods=area, name=name, email=email, external_subject=external_subject)
     user = in_transaction(lambda s: create_user(s, data, SystemClock().now()))
     typer.echo(str(user.id))
 

@@ -108,9 +108,7 @@ async def load_demo(session: AsyncSession, settings: Settings, *, if_empty: bool
                     "date_of_birth": born.isoformat(),
                     "sex": sex,
                     "ethnic_category": rng.choice("AAAAABCHJKMNRSZ"),
-                    "learning_disability_level": rng.choice(
-                        ["mild", "moderate", "severe", "profound_and_multiple"]
-                    ),
+                    "learning_disability_level": rng.choice(["mild", "moderate", "severe", "profound_and_multiple"]),
                     "autism": rng.random() < 0.3,
                     "lived_alone": rng.random() < 0.2,
                 },

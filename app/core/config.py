@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     oidc_jwks_file: Path | None = None
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
+    sla_at_risk_days: int = Field(default=30, ge=1, le=180)
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, gt=0)
@@ -89,9 +90,7 @@ class Settings(BaseSettings):
         """
         if self.secret_key is not None:
             key = self.secret_key.get_secret_value()
-            if self.is_production and (
-                len(key.encode()) < _MIN_SECRET_BYTES or key.lower() in _WELL_KNOWN_SECRETS
-            ):
+            if self.is_production and (len(key.encode()) < _MIN_SECRET_BYTES or key.lower() in _WELL_KNOWN_SECRETS):
                 raise ConfigurationError(
                     f"LEDER_SECRET_KEY must be a random value of at least {_MIN_SECRET_BYTES} bytes"
                 )

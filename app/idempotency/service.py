@@ -29,9 +29,7 @@ async def find(session: AsyncSession, owner: str, key: str, body: BaseModel) -> 
     if record is None:
         return None
     if record.request_sha256 != _fingerprint(body):
-        raise invalid_field(
-            "Idempotency-Key", "was already used with a different request body", location="header"
-        )
+        raise invalid_field("Idempotency-Key", "was already used with a different request body", location="header")
     return record.resource_id
 
 

@@ -20,6 +20,7 @@ class Notification(SQLModel, table=True):
         Index("uq_notification_nhs_number_date_of_death", "nhs_number", "date_of_death", unique=True),
         # The area's list, in the order it is paged.
         Index("ix_notification_area_list", "area_ods", "notified_on", "id"),
+        Index("ix_notification_area_due", "area_ods", "sla_due_ordinal", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -49,7 +50,25 @@ class Notification(SQLModel, table=True):
     dnacpr_rationale: str | None = Field(default=None, sa_type=Text)
     other_processes: list[str] = Field(sa_type=JSON)
     notifier: dict[str, Any] = Field(sa_type=JSON)
+    # ODS codes of organisations that cared for the person: their staff may not review this death.
+    care_providers: list[str] = Field(default_factory=list, sa_type=JSON)
 
     notified_on: date
     received_at: datetime = utc_field()
     created_by: str = Field(max_length=80)
+
+    # The review. `version` is the row version behind ETag / If-Match.
+    version: int = 1
+    reviewer_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    stage_changed_at: datetime = utc_field()
+    completed_on: date | None = None
+    focused_review_requested_by_family: bool = False
+    focused_review_waiver: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+    # The hold-adjusted clock, kept current on every write so lists can filter and sort in SQL.
+    # Day numbers (date.toordinal()) rather than dates: integer arithmetic is the same in both
+    # databases. While a hold stops the clock, the live due date is
+    # sla_due_ordinal + (today - sla_paused_since_ordinal); otherwise it is sla_due_ordinal.
+    sla_due_ordinal: int
+    sla_paused_since_ordinal: int | None = None
+    sla_outcome: str | None = Field(default=None, max_length=10)  # met or missed, once completed

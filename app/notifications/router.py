@@ -4,16 +4,20 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from app.auth.deps import ClockDep, allow
 from app.auth.policy import Action
 from app.auth.service import Principal
+from app.core.clock import uk_date
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.etag import etag
 from app.notifications import service
 from app.notifications.enums import Stage
 from app.notifications.schemas import NotificationCreate, NotificationPage, NotificationView
+from app.sla import service as sla
+from app.sla.clock import SlaState
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -43,6 +47,7 @@ async def create_notification(
     principal: CanCreate,
     session: SessionDep,
     clock: ClockDep,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> NotificationView:
@@ -52,11 +57,15 @@ async def create_notification(
     disability nor autism (as an adult) closes the notification as `excluded` with the reason; so does a
     National Data Opt-Out. Ages 4 to 17 take the child death review route.
     """
-    created = await service.create_notification(session, principal, body, clock.now(), idempotency_key)
-    response.headers["Location"] = f"/notifications/{created.notification.id}"
+    now = clock.now()
+    created = await service.create_notification(session, principal, body, now, idempotency_key)
+    notification = created.notification
+    response.headers["Location"] = f"/notifications/{notification.id}"
+    response.headers["ETag"] = etag(notification.version)
     if created.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return service.to_view(principal, created.notification)
+    holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
+    return service.to_view(principal, notification, holds, uk_date(now), _at_risk_days(request))
 
 
 @router.get("", response_model=NotificationPage, responses=problem_responses(401, 403, 422))
@@ -64,27 +73,59 @@ async def list_notifications(
     principal: CanRead,
     session: SessionDep,
     clock: ClockDep,
+    request: Request,
     area: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{3,6}$", description="ODS code")] = None,
     stage: Stage | None = None,
     notified_from: Annotated[date | None, Query(description="Notified on or after (UK date).")] = None,
     notified_to: Annotated[date | None, Query(description="Notified on or before (UK date).")] = None,
+    unallocated: Annotated[bool | None, Query(description="Open and not allocated to a reviewer.")] = None,
+    reviewer_id: uuid.UUID | None = None,
+    sla_state: Annotated[SlaState | None, Query(description="By the hold-adjusted clock, today.")] = None,
+    due_before: Annotated[date | None, Query(description="Open, and due on or before this date.")] = None,
+    hold_overdue: Annotated[bool | None, Query(description="On a hold past its expected end date.")] = None,
+    sort: Annotated[service.SortOrder, Query(description="`notified`: oldest first; `due`: nearest due first.")] = (
+        service.SortOrder.notified
+    ),
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> NotificationPage:
-    """The notifications the caller may see, oldest notified first, a page at a time."""
-    filters = service.NotificationFilters(area, stage, notified_from, notified_to)
-    rows, next_cursor = await service.list_notifications(
-        session, principal, filters, limit, cursor, clock.now()
+    """The notifications the caller may see, a page at a time.
+
+    For a coordinator's day: `unallocated=true` (the oldest first), `sla_state=at_risk&sort=due`
+    (what will breach within the at-risk window), `hold_overdue=true`.
+    """
+    now = clock.now()
+    filters = service.NotificationFilters(
+        area, stage, notified_from, notified_to, unallocated, reviewer_id, sla_state, due_before, hold_overdue
     )
-    return NotificationPage(items=[service.to_view(principal, row) for row in rows], next_cursor=next_cursor)
+    at_risk_days = _at_risk_days(request)
+    rows, next_cursor = await service.list_notifications(
+        session, principal, filters, sort, limit, cursor, now, at_risk_days
+    )
+    holds = await sla.holds_by_notification(session, [row.id for row in rows])
+    today = uk_date(now)
+    items = [service.to_view(principal, row, holds[row.id], today, at_risk_days) for row in rows]
+    return NotificationPage(items=items, next_cursor=next_cursor)
 
 
-@router.get(
-    "/{notification_id}", response_model=NotificationView, responses=problem_responses(401, 403, 404, 422)
-)
+@router.get("/{notification_id}", response_model=NotificationView, responses=problem_responses(401, 403, 404, 422))
 async def get_notification(
-    notification_id: uuid.UUID, principal: CanRead, session: SessionDep, clock: ClockDep
+    notification_id: uuid.UUID,
+    principal: CanRead,
+    session: SessionDep,
+    clock: ClockDep,
+    request: Request,
+    response: Response,
 ) -> NotificationView:
-    """One notification. A record the caller may not see answers 404, exactly like one that does not exist."""
-    notification = await service.get_notification(session, principal, notification_id, clock.now())
-    return service.to_view(principal, notification)
+    """One notification, with its `ETag`. A record the caller may not see answers 404, exactly like
+    one that does not exist."""
+    now = clock.now()
+    notification = await service.get_notification(session, principal, notification_id, now, Action.notification_read)
+    holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
+    response.headers["ETag"] = etag(notification.version)
+    return service.to_view(principal, notification, holds, uk_date(now), _at_risk_days(request))
+
+
+def _at_risk_days(request: Request) -> int:
+    days: int = request.app.state.settings.sla_at_risk_days
+    return days

@@ -21,6 +21,8 @@ from app.notifications.enums import (
     Stage,
 )
 from app.notifications.rules import normalise_icd10, normalise_nhs_number
+from app.reviews.schemas import FocusedReview, HoldPublic
+from app.sla.schemas import SlaView
 
 
 class _Strict(BaseModel):
@@ -51,8 +53,7 @@ class CauseOfDeath(_Strict):
     part_1: list[CauseLine] = Field(
         min_length=1,
         max_length=4,
-        description="Lines I(a) to I(d) in order: I(a) the immediate cause, "
-        "the last line the underlying cause.",
+        description="Lines I(a) to I(d) in order: I(a) the immediate cause, the last line the underlying cause.",
     )
     part_2: list[CauseLine] = Field(
         default_factory=list, max_length=6, description="Conditions contributing to the death."
@@ -115,6 +116,11 @@ class NotificationCreate(_Strict):
         default=False, description="The person registered a National Data Opt-Out: recorded, then closed."
     )
     notifier: Notifier
+    care_providers: list[Annotated[str, Field(pattern=ODS_CODE_PATTERN)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="ODS codes of organisations that cared for the person (their staff may not review).",
+    )
 
 
 class _NotificationBase(BaseModel):
@@ -126,6 +132,8 @@ class _NotificationBase(BaseModel):
     notified_on: date
     received_at: datetime
     age_at_death: int
+    version: int = Field(description="The row version; the same value as the ETag.")
+    sla: SlaView | None = Field(description="The six-month clocks; null for an excluded notification.")
 
 
 class NotificationPublic(_NotificationBase):
@@ -135,7 +143,12 @@ class NotificationPublic(_NotificationBase):
     death: Death
     national_data_opt_out: bool
     notifier: Notifier
+    care_providers: list[str]
     ethnic_group: EthnicGroup
+    reviewer_id: uuid.UUID | None
+    stage_changed_at: datetime
+    focused_review: FocusedReview
+    hold: HoldPublic | None = Field(description="The hold the review is waiting on, if any.")
 
 
 class NotificationDeidentified(_NotificationBase):

@@ -9,8 +9,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,6 +37,12 @@ from app.notifications.schemas import (
     Notifier,
     Person,
 )
+from app.reviews.models import Hold
+from app.reviews.schemas import HoldPublic
+from app.reviews.service import focused_review, record_creation
+from app.reviews.stages import OPEN_STAGES
+from app.sla import service as sla
+from app.sla.clock import SlaState
 
 OBJECT_TYPE = "notification"
 
@@ -96,25 +104,25 @@ async def create_notification(
         created_by=principal.subject,
         national_data_opt_out=data.national_data_opt_out,
         **data.person.model_dump(),
-        **data.death.model_dump(
-            mode="json", include={"place_of_death", "died_in_england", "other_processes"}
-        ),
+        **data.death.model_dump(mode="json", include={"place_of_death", "died_in_england", "other_processes"}),
         date_of_death=data.death.date_of_death,
         cause_of_death=data.death.cause_of_death.model_dump(mode="json"),
         dnacpr_in_place=dnacpr.in_place if dnacpr else None,
         dnacpr_rationale=dnacpr.rationale if dnacpr else None,
         notifier=data.notifier.model_dump(mode="json"),
+        care_providers=sorted(set(data.care_providers)),
+        stage_changed_at=now,
     )
+    sla.store_clock(notification, [], today)
     session.add(notification)
     try:
         await session.flush()
         if idempotency_key is not None:
-            await idempotency.remember(
-                session, principal.subject, idempotency_key, data, notification.id, now
-            )
+            await idempotency.remember(session, principal.subject, idempotency_key, data, notification.id, now)
     except IntegrityError:
         # Lost a race with a concurrent request for the same death or the same key.
         raise Conflict("A concurrent request recorded this notification; retry to see it.") from None
+    await record_creation(session, principal, notification, now)
     await _audit(session, principal, Action.notification_create, now, [notification])
     return Created(notification, replayed=False)
 
@@ -125,9 +133,7 @@ def _date_errors(data: NotificationCreate, today: date) -> list[FieldError]:
     if died > today:
         errors.append(FieldError(field="death.date_of_death", location="body", message="is in the future"))
     if died < born:
-        errors.append(
-            FieldError(field="death.date_of_death", location="body", message="is before the date of birth")
-        )
+        errors.append(FieldError(field="death.date_of_death", location="body", message="is before the date of birth"))
     if data.notified_on is not None:
         if data.notified_on > today:
             errors.append(FieldError(field="notified_on", location="body", message="is in the future"))
@@ -165,22 +171,34 @@ def readable_by(principal: Principal) -> ColumnElement[bool]:
         return col(Notification.area_ods).in_(sorted(principal.client_areas))
     if principal.role is Role.national:
         return true()
-    # Reviewers see what is allocated to them; allocation does not exist yet. Everyone else: nothing.
+    if principal.role is Role.reviewer:
+        # Only while allocated to them: after reallocation the previous reviewer gets 404.
+        return col(Notification.reviewer_id) == principal.user_id
     return false()
 
 
-async def get_notification(
-    session: AsyncSession, principal: Principal, notification_id: uuid.UUID, now: datetime
-) -> Notification:
+async def find_readable(session: AsyncSession, principal: Principal, notification_id: uuid.UUID) -> Notification:
+    """The notification, if this caller may see it; 404 exactly as for one that does not exist."""
     notification = (
-        await session.exec(
-            select(Notification).where(Notification.id == notification_id, readable_by(principal))
-        )
+        await session.exec(select(Notification).where(Notification.id == notification_id, readable_by(principal)))
     ).first()
     if notification is None:
         raise NotFound("No such notification.")
-    await _audit(session, principal, Action.notification_read, now, [notification])
     return notification
+
+
+async def get_notification(
+    session: AsyncSession, principal: Principal, notification_id: uuid.UUID, now: datetime, action: Action
+) -> Notification:
+    """Find a readable notification and audit the access as `action` (a read, or the write to come)."""
+    notification = await find_readable(session, principal, notification_id)
+    await _audit(session, principal, action, now, [notification])
+    return notification
+
+
+class SortOrder(StrEnum):
+    notified = "notified"  # oldest notified first
+    due = "due"  # the nearest hold-adjusted due date first
 
 
 @dataclass(frozen=True)
@@ -189,57 +207,97 @@ class NotificationFilters:
     stage: Stage | None = None
     notified_from: date | None = None
     notified_to: date | None = None
+    unallocated: bool | None = None
+    reviewer_id: uuid.UUID | None = None
+    sla_state: SlaState | None = None
+    due_before: date | None = None
+    hold_overdue: bool | None = None
 
 
 async def list_notifications(
     session: AsyncSession,
     principal: Principal,
     filters: NotificationFilters,
+    sort: SortOrder,
     limit: int,
     cursor: str | None,
     now: datetime,
+    at_risk_days: int,
 ) -> tuple[Sequence[Notification], str | None]:
-    """A page in (notified_on, id) order: oldest first, as the six-month clock makes them most urgent.
+    """A page in the chosen order, with the notification id breaking ties.
 
     Keyset paging: a page costs the same at any depth, and rows added meanwhile are neither
     skipped nor repeated.
     """
-    query = select(Notification).where(readable_by(principal))
-    if filters.area is not None:
-        query = query.where(Notification.area_ods == filters.area)
-    if filters.stage is not None:
-        query = query.where(Notification.stage == filters.stage)
-    if filters.notified_from is not None:
-        query = query.where(Notification.notified_on >= filters.notified_from)
-    if filters.notified_to is not None:
-        query = query.where(Notification.notified_on <= filters.notified_to)
+    today = uk_date(now)
+    query = select(Notification).where(readable_by(principal), *_conditions(filters, today, at_risk_days))
+    key = cast(
+        ColumnElement[Any],
+        col(Notification.notified_on) if sort is SortOrder.notified else sla.live_due_ordinal(today),
+    )
     if cursor is not None:
-        after_date, after_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                col(Notification.notified_on) > after_date,
-                and_(col(Notification.notified_on) == after_date, col(Notification.id) > after_id),
-            )
-        )
-    query = query.order_by(col(Notification.notified_on), col(Notification.id)).limit(limit + 1)
+        after_key, after_id = decode_cursor(cursor, sort)
+        query = query.where(or_(key > after_key, and_(key == after_key, col(Notification.id) > after_id)))
+    query = query.order_by(key, col(Notification.id)).limit(limit + 1)
     rows = list((await session.exec(query)).all())
     page, more = rows[:limit], len(rows) > limit
     await _audit(session, principal, Action.notification_read, now, page)
-    return page, encode_cursor(page[-1]) if more else None
+    return page, encode_cursor(page[-1], sort, today) if more else None
 
 
-def encode_cursor(last: Notification) -> str:
-    raw = json.dumps([last.notified_on.isoformat(), str(last.id)]).encode()
+def _conditions(filters: NotificationFilters, today: date, at_risk_days: int) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.area is not None:
+        conditions.append(col(Notification.area_ods) == filters.area)
+    if filters.stage is not None:
+        conditions.append(col(Notification.stage) == filters.stage)
+    if filters.notified_from is not None:
+        conditions.append(col(Notification.notified_on) >= filters.notified_from)
+    if filters.notified_to is not None:
+        conditions.append(col(Notification.notified_on) <= filters.notified_to)
+    if filters.unallocated is not None:
+        unallocated = and_(
+            col(Notification.reviewer_id).is_(None),
+            col(Notification.stage).in_([s.value for s in OPEN_STAGES]),
+        )
+        conditions.append(unallocated if filters.unallocated else ~unallocated)
+    if filters.reviewer_id is not None:
+        conditions.append(col(Notification.reviewer_id) == filters.reviewer_id)
+    if filters.sla_state is not None:
+        conditions.append(sla.state_filter(filters.sla_state, today, at_risk_days))
+    if filters.due_before is not None:
+        conditions.append(col(Notification.stage).in_([s.value for s in OPEN_STAGES]))
+        conditions.append(sla.live_due_ordinal(today) <= filters.due_before.toordinal())
+    if filters.hold_overdue is not None:
+        overdue = exists().where(
+            col(Hold.notification_id) == col(Notification.id),
+            col(Hold.ended_at).is_(None),
+            col(Hold.expected_end_on) < today,
+        )
+        conditions.append(overdue if filters.hold_overdue else ~overdue)
+    return conditions
+
+
+def encode_cursor(last: Notification, sort: SortOrder, today: date) -> str:
+    if sort is SortOrder.notified:
+        key: object = last.notified_on.isoformat()
+    else:
+        paused = last.sla_paused_since_ordinal
+        key = last.sla_due_ordinal + (today.toordinal() - paused if paused is not None else 0)
+    raw = json.dumps([sort.value, key, str(last.id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[date, uuid.UUID]:
+def decode_cursor(cursor: str, sort: SortOrder) -> tuple[Any, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        notified_on, notification_id = json.loads(raw)
-        return date.fromisoformat(notified_on), uuid.UUID(notification_id)
+        cursor_sort, key, notification_id = json.loads(raw)
+        if cursor_sort != sort.value:
+            raise ValueError("cursor from another order")
+        parsed_key = date.fromisoformat(key) if sort is SortOrder.notified else int(key)
+        return parsed_key, uuid.UUID(notification_id)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise invalid_field("cursor", "not a cursor this service issued", location="query") from None
+        raise invalid_field("cursor", "not a cursor this service issued for this order", location="query") from None
 
 
 async def _audit(
@@ -257,12 +315,16 @@ async def _audit(
         )
 
 
-def to_view(principal: Principal, notification: Notification) -> NotificationView:
+def to_view(
+    principal: Principal, notification: Notification, holds: Sequence[Hold], today: date, at_risk_days: int
+) -> NotificationView:
     """Shape a notification for the caller: national oversight never receives identifiable data."""
     category = EthnicCategory(notification.ethnic_category)
+    clocks = sla.sla_of(notification, holds, today, at_risk_days)
+    base = _base_fields(notification) | {"sla": sla.sla_view(clocks) if clocks else None}
     if principal.role is Role.national:
         return NotificationDeidentified(
-            **_base_fields(notification),
+            **base,
             month_of_death=notification.date_of_death.strftime("%Y-%m"),
             sex=notification.sex,
             ethnic_category=category,
@@ -271,8 +333,9 @@ def to_view(principal: Principal, notification: Notification) -> NotificationVie
             autism=notification.autism,
             place_of_death=notification.place_of_death,
         )
+    current_hold = next((h for h in holds if h.ended_at is None), None)
     return NotificationPublic(
-        **_base_fields(notification),
+        **base,
         person=Person.model_validate(notification, from_attributes=True),
         death=Death(
             date_of_death=notification.date_of_death,
@@ -286,7 +349,12 @@ def to_view(principal: Principal, notification: Notification) -> NotificationVie
         ),
         national_data_opt_out=notification.national_data_opt_out,
         notifier=Notifier.model_validate(notification.notifier),
+        care_providers=notification.care_providers,
         ethnic_group=ETHNIC_GROUP[category],
+        reviewer_id=notification.reviewer_id,
+        stage_changed_at=notification.stage_changed_at,
+        focused_review=focused_review(notification),
+        hold=HoldPublic.model_validate(current_hold) if current_hold else None,
     )
 
 
@@ -300,4 +368,5 @@ def _base_fields(notification: Notification) -> dict[str, object]:
         "notified_on": notification.notified_on,
         "received_at": notification.received_at,
         "age_at_death": notification.age_at_death,
+        "version": notification.version,
     }

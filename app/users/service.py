@@ -8,7 +8,9 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
+from app.auth.policy import Role
 from app.core.errors import Conflict, NotFound, invalid_field
+from app.reviewers.models import DEFAULT_MAX_ACTIVE_REVIEWS, ReviewerProfile
 from app.users.models import StaffUser
 from app.users.schemas import UserCreate, UserUpdate
 
@@ -25,6 +27,16 @@ async def create_user(session: AsyncSession, data: UserCreate, now: datetime) ->
     user = StaffUser(**data.model_dump(), created_at=now)
     session.add(user)
     await session.flush()
+    if user.role == Role.reviewer:
+        session.add(
+            ReviewerProfile(
+                user_id=user.id,
+                organisations=[],
+                max_active_reviews=DEFAULT_MAX_ACTIVE_REVIEWS,
+                created_at=now,
+            )
+        )
+        await session.flush()
     return user
 
 

@@ -101,9 +101,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.create_index("ix_notification_area_list", ["area_ods", "notified_on", "id"], unique=False)
-        batch_op.create_index(
-            "uq_notification_nhs_number_date_of_death", ["nhs_number", "date_of_death"], unique=True
-        )
+        batch_op.create_index("uq_notification_nhs_number_date_of_death", ["nhs_number", "date_of_death"], unique=True)
 
     op.create_table(
         "staff_user",

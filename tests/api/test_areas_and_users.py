@@ -38,9 +38,7 @@ async def test_area_problems(api, world, admin):
     assert (
         await api.post("/areas", json={"ods_code": "15F", "name": "Again"}, headers=admin.headers)
     ).status_code == 409
-    assert (
-        await api.post("/areas", json={"ods_code": "15f!", "name": "X"}, headers=admin.headers)
-    ).status_code == 422
+    assert (await api.post("/areas", json={"ods_code": "15f!", "name": "X"}, headers=admin.headers)).status_code == 422
     assert (await api.patch("/areas/99X", json={"name": "X"}, headers=admin.headers)).status_code == 404
     forbidden = await api.post("/areas", json={"ods_code": "14L", "name": "X"}, headers=coordinator.headers)
     assert forbidden.status_code == 403

@@ -77,9 +77,7 @@ async def test_an_unexpected_error_is_a_500_problem_without_details(settings, cl
         raise RuntimeError("patient 9434765919 Joan Example")
 
     caplog.set_level(logging.INFO)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=application), base_url="http://t"
-    ) as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as client:
         response = await client.get("/boom")
     await application.state.engine.dispose()
 
@@ -146,9 +144,7 @@ async def test_not_ready_when_the_schema_is_not_at_head(api, world):
 async def test_not_ready_when_the_database_is_unreachable(tmp_path, clock):
     unreachable = make_settings(tmp_path, database_url="postgresql+psycopg://postgres@127.0.0.1:1/none")
     application = create_app(unreachable, clock)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=application), base_url="http://t"
-    ) as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as client:
         response = await client.get("/health/ready")
         live = await client.get("/health/live")
     await application.state.engine.dispose()

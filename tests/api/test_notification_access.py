@@ -87,6 +87,8 @@ DEIDENTIFIED_FIELDS = {
     "learning_disability_level",
     "autism",
     "place_of_death",
+    "version",
+    "sla",
 }
 
 

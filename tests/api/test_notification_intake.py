@@ -88,9 +88,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("changes", "field"), INVALID, ids=[f for _, f in INVALID])
 async def test_invalid_notifications_are_refused_naming_the_field(api, coordinator, changes, field):
-    response = await api.post(
-        "/notifications", json=notification_body(**changes), headers=coordinator.headers
-    )
+    response = await api.post("/notifications", json=notification_body(**changes), headers=coordinator.headers)
 
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -134,12 +132,8 @@ async def test_valid_edge_values_are_accepted(api, coordinator):
         ({"person.learning_disability_level": "none", "person.autism": True}, "notified", "leder", None),
     ],
 )
-async def test_scope_is_decided_at_intake_and_nothing_is_dropped(
-    api, coordinator, changes, stage, route, reason
-):
-    response = await api.post(
-        "/notifications", json=notification_body(**changes), headers=coordinator.headers
-    )
+async def test_scope_is_decided_at_intake_and_nothing_is_dropped(api, coordinator, changes, stage, route, reason):
+    response = await api.post("/notifications", json=notification_body(**changes), headers=coordinator.headers)
 
     assert response.status_code == 201, response.text
     body = response.json()
@@ -165,9 +159,7 @@ async def test_a_second_notification_of_the_same_death_is_a_conflict_pointing_at
 async def test_the_same_person_may_die_only_once_but_unknown_nhs_numbers_do_not_clash(api, coordinator):
     other_date = notification_body(**{"death.date_of_death": "2025-03-11"})
     no_number = notification_body(**{"person.nhs_number": None})
-    assert (
-        await api.post("/notifications", json=notification_body(), headers=coordinator.headers)
-    ).status_code == 201
+    assert (await api.post("/notifications", json=notification_body(), headers=coordinator.headers)).status_code == 201
     # A different date of death is not the same death (the service does not guess which one is wrong).
     assert (await api.post("/notifications", json=other_date, headers=coordinator.headers)).status_code == 201
     assert (await api.post("/notifications", json=no_number, headers=coordinator.headers)).status_code == 201

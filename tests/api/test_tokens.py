@@ -96,17 +96,13 @@ async def test_tokens_missing_a_required_claim(api, coordinator, clock, missing)
     await assert_refused(api, jwt.encode(claims_for(coordinator, clock, **{missing: None}), TEST_SECRET))
 
 
-@pytest.mark.parametrize(
-    ("claim", "value"), [("aud", "other-api"), ("iss", "someone-else"), ("sub", "user:nobody")]
-)
+@pytest.mark.parametrize(("claim", "value"), [("aud", "other-api"), ("iss", "someone-else"), ("sub", "user:nobody")])
 async def test_tokens_for_another_audience_issuer_or_subject(api, coordinator, clock, claim, value):
     await assert_refused(api, jwt.encode(claims_for(coordinator, clock, **{claim: value}), TEST_SECRET))
 
 
 async def test_wrongly_signed_token(api, coordinator, clock):
-    await assert_refused(
-        api, jwt.encode(claims_for(coordinator, clock), "another-secret-of-sufficient-length-000000")
-    )
+    await assert_refused(api, jwt.encode(claims_for(coordinator, clock), "another-secret-of-sufficient-length-000000"))
 
 
 async def test_modified_claims_break_the_signature(api, coordinator, clock):
@@ -175,9 +171,7 @@ async def idp_api(identity_provider, clock):
     import httpx
 
     application = create_app(identity_provider["settings"], clock)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=application), base_url="http://t"
-    ) as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as client:
         yield client
     await application.state.engine.dispose()
 
@@ -231,9 +225,7 @@ async def test_external_tokens_still_need_our_audience_issuer_and_a_known_person
         token = jwt.encode(claims, rsa_key, algorithm="RS256", headers={"kid": "rsa-1"})
         await assert_refused(idp_api, token)
     # A key id we do not hold, and an algorithm that does not match the key's type.
-    await assert_refused(
-        idp_api, jwt.encode(external_claims(clock), rsa_key, algorithm="RS256", headers={"kid": "x"})
-    )
+    await assert_refused(idp_api, jwt.encode(external_claims(clock), rsa_key, algorithm="RS256", headers={"kid": "x"}))
     await assert_refused(
         idp_api, jwt.encode(external_claims(clock), rsa_key, algorithm="PS256", headers={"kid": "rsa-1"})
     )
@@ -245,13 +237,9 @@ async def test_hs256_signed_with_the_providers_public_key_is_refused(
 ):
     public = identity_provider["rsa"].public_key()
     if form == "pem":
-        secret = public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        secret = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     elif form == "der":
-        secret = public.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        secret = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     else:
         secret = json.dumps(identity_provider["rsa_jwk"]).encode()
     header = _b64({"alg": "HS256", "typ": "JWT", "kid": "rsa-1"})

@@ -124,8 +124,6 @@ def _scope(age: int, ld: str = "moderate", autism: bool = False, england: bool =
         ),
     ],
 )
-def test_scope_at_intake(
-    kwargs: dict, route: ReviewRoute, stage: Stage, reason: ClosureReason | None
-) -> None:
+def test_scope_at_intake(kwargs: dict, route: ReviewRoute, stage: Stage, reason: ClosureReason | None) -> None:
     decision = _scope(**kwargs)
     assert (decision.route, decision.stage, decision.closure_reason) == (route, stage, reason)

@@ -69,11 +69,7 @@ def test_a_closed_hold_moves_the_due_date_by_its_days():
     assert sla.hold_adjusted.due_on == date(2020, 8, 14)
     assert sla.raw.due_on == date(2020, 7, 15)
     assert sla.raw.days_on_hold == 0
-    assert (
-        sla.hold_adjusted.days_elapsed
-        == 77
-        == sla.hold_adjusted.days_on_hold + sla.hold_adjusted.days_counted
-    )
+    assert sla.hold_adjusted.days_elapsed == 77 == sla.hold_adjusted.days_on_hold + sla.hold_adjusted.days_counted
 
 
 def test_several_and_overlapping_holds_count_each_day_once():

@@ -1,0 +1,36 @@
+"""Writing outbox events. Delivery (change feed, webhooks) comes with the integrations work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.events.models import OutboxEvent
+from app.notifications.models import Notification
+
+
+class EventType(StrEnum):
+    notification_created = "notification.created"
+    notification_allocated = "notification.allocated"
+    notification_reallocated = "notification.reallocated"
+    stage_changed = "notification.stage_changed"
+    put_on_hold = "notification.put_on_hold"
+    resumed = "notification.resumed"
+    review_completed = "review.completed"
+
+
+async def emit(
+    session: AsyncSession, type_: EventType, notification: Notification, at: datetime, **payload: Any
+) -> None:
+    session.add(
+        OutboxEvent(
+            type=type_.value,
+            occurred_at=at,
+            notification_id=notification.id,
+            area_ods=notification.area_ods,
+            payload={"stage": notification.stage, **payload},
+        )
+    )

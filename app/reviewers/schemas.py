@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from app.core.models import ODS_CODE_PATTERN
+from app.notifications.enums import Stage
+from app.sla.clock import SlaState
+
+OdsCode = Annotated[str, Field(pattern=ODS_CODE_PATTERN)]
+
+
+class ReviewerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(max_length=320)
+    organisations: list[OdsCode] = Field(
+        default_factory=list, max_length=50, description="ODS codes of the organisations they work for."
+    )
+    max_active_reviews: int = Field(ge=1, le=200)
+    external_subject: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class ReviewerUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    organisations: list[OdsCode] | None = Field(default=None, max_length=50)
+    max_active_reviews: int | None = Field(default=None, ge=1, le=200)
+    active: bool | None = None
+
+
+class ReviewerPublic(BaseModel):
+    id: uuid.UUID
+    area_ods: str
+    name: str
+    email: str
+    active: bool
+    organisations: list[str]
+    max_active_reviews: int
+    active_reviews: int = Field(description="Reviews allocated to them and not yet finished.")
+    at_risk: int = Field(description="Of those, how many are at risk of missing six months.")
+    breached: int
+    next_due_on: date | None = Field(description="The earliest hold-adjusted due date they carry.")
+
+
+class WorkloadItem(BaseModel):
+    notification_id: uuid.UUID
+    stage: Stage
+    notified_on: date
+    due_on: date
+    days_remaining: int
+    sla_state: SlaState
+
+
+class Workload(BaseModel):
+    reviewer: ReviewerPublic
+    reviews: list[WorkloadItem] = Field(description="Active reviews, the most urgent first.")

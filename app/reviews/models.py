@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Text
+from sqlmodel import Field, SQLModel
+
+from app.core.models import utc_field
+
+
+class Hold(SQLModel, table=True):
+    """A wait for another process (coroner, police, safeguarding, ...). Stops the six-month clock."""
+
+    __tablename__ = "hold"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", index=True)
+    reason: str = Field(max_length=40)
+    reference: str | None = Field(default=None, max_length=100)
+    expected_end_on: date | None = None
+    stage_before: str = Field(max_length=20)
+    started_at: datetime = utc_field()
+    started_on: date  # the UK date, which is what the clock counts
+    started_by: str = Field(max_length=80)
+    ended_at: datetime | None = utc_field(nullable=True, default=None)
+    ended_on: date | None = None
+    ended_by: str | None = Field(default=None, max_length=80)
+
+
+class HistoryEntry(SQLModel, table=True):
+    """One line of a notification's timeline. Append-only."""
+
+    __tablename__ = "history_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", index=True)
+    at: datetime = utc_field()
+    actor: str = Field(max_length=80)
+    role: str = Field(max_length=20)
+    kind: str = Field(max_length=30)
+    from_stage: str | None = Field(default=None, max_length=20)
+    to_stage: str | None = Field(default=None, max_length=20)
+    reason: str | None = Field(default=None, sa_type=Text)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

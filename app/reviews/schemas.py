@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.notifications.enums import OtherProcess, Stage
+from app.reviews.focused import FocusedReviewReason
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AllocationRequest(_Strict):
+    reviewer_id: uuid.UUID
+    reason: str | None = Field(default=None, min_length=1, max_length=2000, description="Required to reallocate.")
+    capacity_override_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Allocate beyond the reviewer's maximum active reviews, recording why.",
+    )
+
+
+class TransitionRequest(_Strict):
+    to: Stage
+    reason: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="Required to send back or exclude."
+    )
+
+
+class HoldRequest(_Strict):
+    reason: OtherProcess
+    reference: str | None = Field(default=None, min_length=1, max_length=100, description="e.g. the inquest number")
+    expected_end_on: date | None = None
+
+
+class WaiverRequest(_Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class HoldPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    reason: OtherProcess
+    reference: str | None
+    expected_end_on: date | None
+    stage_before: Stage
+    started_at: datetime
+    started_on: date
+    started_by: str
+    ended_at: datetime | None
+    ended_on: date | None
+    ended_by: str | None
+
+
+class FocusedReviewWaiver(BaseModel):
+    reason: str
+    by: str
+    at: datetime
+
+
+class FocusedReview(BaseModel):
+    required: bool = Field(description="Required and not waived by a coordinator's recorded decision.")
+    reasons: list[FocusedReviewReason]
+    waiver: FocusedReviewWaiver | None
+
+
+class HistoryEntryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    kind: str
+    from_stage: Stage | None
+    to_stage: Stage | None
+    reason: str | None
+    details: dict[str, Any]

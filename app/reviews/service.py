@@ -1,0 +1,389 @@
+"""The review's workflow: stage transitions, allocation, holds and focused-review decisions.
+
+Every write here: checks the caller's version (If-Match) with a conditional UPDATE, changes the
+notification, appends history, writes an outbox event and restores the SLA columns, all in the
+request's one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.policy import Role
+from app.auth.service import Principal
+from app.core.clock import uk_date
+from app.core.errors import Conflict, Forbidden, NotFound, invalid_field
+from app.core.etag import PreconditionFailed
+from app.events.service import EventType, emit
+from app.notifications.enums import EthnicCategory, Stage
+from app.notifications.models import Notification
+from app.reviewers.models import ReviewerProfile
+from app.reviews.focused import focused_review_reasons
+from app.reviews.models import HistoryEntry, Hold
+from app.reviews.schemas import (
+    AllocationRequest,
+    FocusedReview,
+    FocusedReviewWaiver,
+    HoldRequest,
+    TransitionRequest,
+)
+from app.reviews.stages import ACTIVE_REVIEW_STAGES, CLOSED_STAGES, Move, edge_for, next_stages
+from app.sla import service as sla
+from app.users.models import StaffUser
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is acting, and when."""
+
+    principal: Principal
+    now: datetime
+    at_risk_days: int
+
+    @property
+    def today(self) -> date:
+        return uk_date(self.now)
+
+
+class StageConflict(Conflict):
+    slug = "stage-conflict"
+    title = "That move is not possible from this stage"
+
+
+class AllocationRefused(Conflict):
+    slug = "allocation-refused"
+    title = "The allocation was refused"
+
+
+class FocusedReviewRequired(Conflict):
+    slug = "focused-review-required"
+    title = "A focused review is required"
+
+
+async def claim_version(session: AsyncSession, notification: Notification, expected: int) -> None:
+    """Move the row to the next version only if it is still at `expected` (else 412).
+
+    The WHERE clause does the check in the database, so two processes racing on one row cannot both
+    win: PostgreSQL makes the second UPDATE wait for the first and then match nothing.
+    """
+    if notification.version != expected:
+        raise PreconditionFailed("The notification has changed since you read it; read it again.")
+    result = await session.exec(
+        update(Notification)
+        .where(col(Notification.id) == notification.id, col(Notification.version) == expected)
+        .values(version=expected + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise PreconditionFailed("The notification has changed since you read it; read it again.")
+    set_committed_value(notification, "version", expected + 1)
+
+
+def focused_review(notification: Notification) -> FocusedReview:
+    reasons = focused_review_reasons(
+        EthnicCategory(notification.ethnic_category), notification.focused_review_requested_by_family
+    )
+    waiver = FocusedReviewWaiver(**notification.focused_review_waiver) if notification.focused_review_waiver else None
+    return FocusedReview(required=bool(reasons) and waiver is None, reasons=reasons, waiver=waiver)
+
+
+async def _history(
+    session: AsyncSession,
+    principal: Principal,
+    at: datetime,
+    notification: Notification,
+    kind: str,
+    *,
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+    reason: str | None = None,
+    **details: Any,
+) -> None:
+    session.add(
+        HistoryEntry(
+            notification_id=notification.id,
+            at=at,
+            actor=principal.subject,
+            role=principal.role.value,
+            kind=kind,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            reason=reason,
+            details={k: v for k, v in details.items() if v is not None},
+        )
+    )
+
+
+async def _restore_clock(session: AsyncSession, ctx: Context, notification: Notification) -> None:
+    await session.flush()
+    holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
+    sla.store_clock(notification, holds, ctx.today)
+
+
+async def change_stage(
+    session: AsyncSession,
+    ctx: Context,
+    notification: Notification,
+    to: Stage,
+    reason: str | None,
+    *,
+    through_own_endpoint: bool = False,
+    **details: Any,
+) -> Move:
+    """The one function that moves a review between stages, by the table in app.reviews.stages."""
+    current = Stage(notification.stage)
+    role = ctx.principal.role
+    edge = edge_for(current, to)
+    if edge is None:
+        raise StageConflict(
+            f"A review in {current.value} cannot move to {to.value}.",
+            current_stage=current.value,
+            allowed_next_stages=[s.value for s in next_stages(current, role)],
+        )
+    if edge.own_endpoint and not through_own_endpoint:
+        raise StageConflict(
+            f"To {edge.move.value.replace('_', ' ')}, use {edge.own_endpoint}.",
+            current_stage=current.value,
+            allowed_next_stages=[s.value for s in next_stages(current, role)],
+        )
+    if role not in edge.roles:
+        raise Forbidden(f"The {role.value} role may not {edge.move.value.replace('_', ' ')}.")
+    if edge.needs_reason and not reason:
+        raise invalid_field("reason", f"is required to {edge.move.value.replace('_', ' ')}")
+    if edge.move is Move.submit_for_sign_off and current is Stage.initial_review:
+        required = focused_review(notification)
+        if required.required:
+            raise FocusedReviewRequired(
+                "Open a focused review, or ask the coordinator to record a decision to skip it.",
+                reasons=[r.value for r in required.reasons],
+            )
+    if to is Stage.excluded and current is Stage.on_hold:
+        open_hold = await _open_hold(session, notification)
+        if open_hold is not None:
+            _end(open_hold, ctx)
+
+    notification.stage = to.value
+    notification.stage_changed_at = ctx.now
+    if to is Stage.completed:
+        notification.completed_on = ctx.today
+    await _history(
+        session,
+        ctx.principal,
+        ctx.now,
+        notification,
+        "stage_changed",
+        from_stage=current,
+        to_stage=to,
+        reason=reason,
+        move=edge.move.value,
+        **details,
+    )
+    await _restore_clock(session, ctx, notification)
+    await emit(
+        session,
+        EventType.stage_changed,
+        notification,
+        ctx.now,
+        from_stage=current.value,
+        move=edge.move.value,
+    )
+    if to is Stage.completed:
+        await emit(session, EventType.review_completed, notification, ctx.now, sla_outcome=notification.sla_outcome)
+    return edge.move
+
+
+async def transition(
+    session: AsyncSession, ctx: Context, notification: Notification, body: TransitionRequest, version: int
+) -> None:
+    await claim_version(session, notification, version)
+    await change_stage(session, ctx, notification, body.to, body.reason)
+
+
+async def allocate(
+    session: AsyncSession, ctx: Context, notification: Notification, body: AllocationRequest, version: int
+) -> None:
+    if notification.stage in CLOSED_STAGES:
+        raise AllocationRefused("The notification is closed.", refusal="notification_closed")
+    reviewer = await session.get(StaffUser, body.reviewer_id)
+    if reviewer is None or reviewer.role != Role.reviewer or reviewer.area_ods != notification.area_ods:
+        raise AllocationRefused("That reviewer is not registered in this area.", refusal="reviewer_not_in_area")
+    if not reviewer.active:
+        raise AllocationRefused("That reviewer is inactive.", refusal="reviewer_inactive")
+    previous = notification.reviewer_id
+    if previous == reviewer.id:
+        raise AllocationRefused("The review is already allocated to that reviewer.", refusal="already_allocated")
+    if previous is not None and not body.reason:
+        raise invalid_field("reason", "is required to reallocate")
+    profile = await session.get(ReviewerProfile, reviewer.id)
+    organisations = set(profile.organisations if profile else [])
+    conflicts = sorted(organisations & caring_organisations(notification))
+    if conflicts:
+        raise AllocationRefused(
+            "The reviewer works for an organisation that cared for the person.",
+            refusal="conflict_of_interest",
+            organisations=conflicts,
+        )
+    active = await active_review_count(session, reviewer.id)
+    capacity = profile.max_active_reviews if profile else 0
+    if active >= capacity and not body.capacity_override_reason:
+        raise AllocationRefused(
+            f"The reviewer has {active} active reviews, their maximum is {capacity}.",
+            refusal="reviewer_at_capacity",
+            active_reviews=active,
+            max_active_reviews=capacity,
+        )
+
+    await claim_version(session, notification, version)
+    notification.reviewer_id = reviewer.id
+    kind = "reallocated" if previous else "allocated"
+    await _history(
+        session,
+        ctx.principal,
+        ctx.now,
+        notification,
+        kind,
+        reason=body.reason,
+        reviewer_id=str(reviewer.id),
+        previous_reviewer_id=str(previous) if previous else None,
+        capacity_override_reason=body.capacity_override_reason,
+    )
+    if notification.stage == Stage.notified:
+        await change_stage(session, ctx, notification, Stage.allocated, None, through_own_endpoint=True)
+    elif notification.stage == Stage.on_hold:
+        held = await _open_hold(session, notification)
+        if held is not None and held.stage_before == Stage.notified:
+            held.stage_before = Stage.allocated.value  # resumes as allocated, not back to unallocated
+    event = EventType.notification_reallocated if previous else EventType.notification_allocated
+    await emit(session, event, notification, ctx.now, reviewer_id=str(reviewer.id))
+
+
+def caring_organisations(notification: Notification) -> set[str]:
+    """Organisations that cared for the person: those named at intake, and the notifying organisation."""
+    named = set(notification.care_providers)
+    notifier_ods = notification.notifier.get("organisation_ods")
+    return named | ({notifier_ods} if notifier_ods else set())
+
+
+async def active_review_count(session: AsyncSession, reviewer_id: uuid.UUID) -> int:
+    query = select(func.count()).where(
+        col(Notification.reviewer_id) == reviewer_id,
+        col(Notification.stage).in_([s.value for s in ACTIVE_REVIEW_STAGES]),
+    )
+    return int((await session.exec(query)).one())
+
+
+async def place_hold(
+    session: AsyncSession, ctx: Context, notification: Notification, body: HoldRequest, version: int
+) -> Hold:
+    await claim_version(session, notification, version)
+    hold = Hold(
+        notification_id=notification.id,
+        reason=body.reason.value,
+        reference=body.reference,
+        expected_end_on=body.expected_end_on,
+        stage_before=notification.stage,
+        started_at=ctx.now,
+        started_on=ctx.today,
+        started_by=ctx.principal.subject,
+    )
+    if notification.stage != Stage.on_hold:  # a second hold is refused by the stage table below
+        session.add(hold)
+    await change_stage(
+        session,
+        ctx,
+        notification,
+        Stage.on_hold,
+        body.reason.value,
+        through_own_endpoint=True,
+        hold_id=str(hold.id),
+        reference=body.reference,
+        expected_end_on=body.expected_end_on.isoformat() if body.expected_end_on else None,
+    )
+    await emit(
+        session,
+        EventType.put_on_hold,
+        notification,
+        ctx.now,
+        hold_reason=hold.reason,
+        expected_end_on=body.expected_end_on.isoformat() if body.expected_end_on else None,
+    )
+    return hold
+
+
+async def end_hold(
+    session: AsyncSession, ctx: Context, notification: Notification, hold_id: uuid.UUID, version: int
+) -> Hold:
+    hold = await session.get(Hold, hold_id)
+    if hold is None or hold.notification_id != notification.id:
+        raise NotFound("No such hold.")
+    if hold.ended_at is not None:
+        raise Conflict("That hold has already ended.")
+    await claim_version(session, notification, version)
+    stage_before = Stage(hold.stage_before)
+    _end(hold, ctx)  # the review goes back to the stage it left: the table allows on_hold -> any open stage
+    await change_stage(session, ctx, notification, stage_before, None, through_own_endpoint=True, hold_id=str(hold.id))
+    await emit(session, EventType.resumed, notification, ctx.now, hold_reason=hold.reason)
+    return hold
+
+
+def _end(hold: Hold, ctx: Context) -> None:
+    hold.ended_at = ctx.now
+    hold.ended_on = ctx.today
+    hold.ended_by = ctx.principal.subject
+
+
+async def _open_hold(session: AsyncSession, notification: Notification) -> Hold | None:
+    query = select(Hold).where(Hold.notification_id == notification.id, col(Hold.ended_at).is_(None))
+    return (await session.exec(query)).first()
+
+
+async def waive_focused_review(
+    session: AsyncSession, ctx: Context, notification: Notification, reason: str, version: int
+) -> None:
+    """A coordinator's recorded decision that a required focused review will not take place."""
+    if not focused_review(notification).required:
+        raise Conflict("No focused review is required, so there is nothing to waive.")
+    await claim_version(session, notification, version)
+    notification.focused_review_waiver = {
+        "reason": reason,
+        "by": ctx.principal.subject,
+        "at": ctx.now.isoformat(),
+    }
+    await _history(session, ctx.principal, ctx.now, notification, "focused_review_waived", reason=reason)
+
+
+async def history(session: AsyncSession, notification: Notification) -> list[HistoryEntry]:
+    query = select(HistoryEntry).where(HistoryEntry.notification_id == notification.id).order_by(col(HistoryEntry.id))
+    return list((await session.exec(query)).all())
+
+
+async def record_creation(
+    session: AsyncSession, principal: Principal, notification: Notification, now: datetime
+) -> None:
+    """The first lines of every notification's timeline and change feed."""
+    await _history(
+        session,
+        principal,
+        now,
+        notification,
+        "notified",
+        to_stage=notification.stage,
+        closure_reason=notification.closure_reason,
+        review_route=notification.review_route,
+    )
+    await emit(
+        session,
+        EventType.notification_created,
+        notification,
+        now,
+        review_route=notification.review_route,
+        closure_reason=notification.closure_reason,
+    )
