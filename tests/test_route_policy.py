@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.auth.policy import POLICY, Action
+from app.auth.policy import INTEGRATOR_SCOPE, POLICY, Action, Role
 from app.main import create_app
 
 PUBLIC = {"/health/live", "/health/ready", "/auth/token"}
@@ -37,3 +37,8 @@ def test_every_route_declares_one_action_in_the_policy_table(settings):
 def test_every_action_names_who_may_do_it():
     assert set(POLICY) == set(Action)
     assert all(POLICY[action] for action in Action)
+
+
+def test_every_integrator_action_names_its_scope_or_says_none():
+    # allow() refuses integrators an action missing here: this keeps the two tables in step.
+    assert set(INTEGRATOR_SCOPE) == {action for action in Action if Role.integrator in POLICY[action]}

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.models import ODS_CODE_PATTERN
+from app.core.patch import PatchModel
 
 
 class AreaCreate(BaseModel):
@@ -13,8 +14,8 @@ class AreaCreate(BaseModel):
     region: str | None = Field(default=None, min_length=1, max_length=100)
 
 
-class AreaUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AreaUpdate(PatchModel):
+    NULLABLE = frozenset({"region"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     region: str | None = Field(default=None, min_length=1, max_length=100)

@@ -35,8 +35,8 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 async def authenticate(
     request: Request,
     session: SessionDep,
-    tokens: TokensDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    tokens: TokenService,
+    credentials: HTTPAuthorizationCredentials | None,
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated("A bearer token is required.")
@@ -52,13 +52,22 @@ def allow(action: Action) -> Callable[..., Awaitable[Principal]]:
     """The dependency a route uses to say which action it performs; the policy table says who may."""
     allowed = POLICY[action]
 
-    async def check(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        request.state.action = action
+    async def check(
+        request: Request,
+        session: SessionDep,
+        tokens: TokensDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        request.state.action = action  # first, so that a refused token is audited against the action
+        principal = await authenticate(request, session, tokens, credentials)
         if principal.role not in allowed:
             raise Forbidden(f"The {principal.role} role may not {action.value.replace('.', ' ')}.")
-        needed = INTEGRATOR_SCOPE.get(action)
-        if principal.role is Role.integrator and needed is not None and needed not in principal.scopes:
-            raise Forbidden(f"This client lacks the {needed} scope.")
+        if principal.role is Role.integrator:
+            if action not in INTEGRATOR_SCOPE:
+                raise Forbidden("Integrator clients may not do this.")  # fail closed on a missing row
+            needed = INTEGRATOR_SCOPE[action]
+            if needed is not None and needed not in principal.scopes:
+                raise Forbidden(f"This client lacks the {needed} scope.")
         return principal
 
     check.leder_action = action  # type: ignore[attr-defined]  # read by the route-policy test

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from app.audit import service as audit
 from app.auth import service
-from app.auth.deps import TokensDep
+from app.auth.deps import ClockDep, TokensDep
 from app.core.db import SessionDep
 from app.core.errors import problem_response, problem_responses
 
@@ -37,6 +38,7 @@ async def issue_client_token(
     request: Request,
     session: SessionDep,
     tokens: TokensDep,
+    clock: ClockDep,
     grant_type: Annotated[str, Form(max_length=50)],
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
@@ -50,16 +52,33 @@ async def issue_client_token(
     basic = _basic_credentials(authorization)
     if basic is not None:
         client_id, client_secret = basic
-    if not client_id or not client_secret:
-        return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})
     ttl = timedelta(seconds=request.app.state.settings.client_token_ttl_seconds)
+    outcome, answer = "unauthenticated", None
     try:
+        if not client_id or not client_secret:
+            raise service.ClientAuthenticationFailed
         token, scopes = await service.client_credentials_token(session, tokens, client_id, client_secret, scope, ttl)
+        outcome = "allowed"
+        answer = TokenResponse(access_token=token, expires_in=int(ttl.total_seconds()), scope=" ".join(scopes))
     except service.ClientAuthenticationFailed:
-        return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})
+        pass
     except service.ScopeNotGranted:
+        outcome = "denied"
+    # Every attempt is audited, in this request's transaction (a refusal here is an answer, not an error).
+    await audit.record(
+        session,
+        principal=None,
+        action="auth.token",
+        outcome=outcome,
+        at=clock.now(),
+        object_type="integrator_client",
+        object_ids=[client_id[:64]] if client_id else [],
+    )
+    if answer is not None:
+        return answer
+    if outcome == "denied":
         return _oauth_error(400, "invalid_scope", "The client was not granted that scope.")
-    return TokenResponse(access_token=token, expires_in=int(ttl.total_seconds()), scope=" ".join(scopes))
+    return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:

@@ -11,6 +11,7 @@ and nothing is ever fetched.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -127,6 +128,8 @@ class TokenService:
         exp, iat, nbf = times
         now = self._clock.now().timestamp()
         leeway = self._settings.token_leeway_seconds
+        if exp - iat > self._settings.token_max_ttl_seconds:
+            raise InvalidToken("token lifetime too long")
         if exp <= now - leeway:
             raise InvalidToken("token expired")
         if max(iat, nbf) > now + leeway:
@@ -135,7 +138,8 @@ class TokenService:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # JSON parsing in Python admits NaN and Infinity; a NaN expiry would compare as never expired.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _load_jwks(settings: Settings) -> dict[str, _ExternalKey]:

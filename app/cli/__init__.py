@@ -86,7 +86,7 @@ def serve(
         _ = config.signing_key  # refuse to start without a usable secret, before binding the port
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
-    upgrade_to_head(config)
+    upgrade_to_head(config, quiet=True)  # quiet: Alembic's logging config would add plain-text handlers
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -185,7 +185,7 @@ _TTL_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def parse_ttl(text: str) -> timedelta:
     match = _TTL.match(text.strip())
-    if not match:
+    if not match or len(match[1]) > 9:
         raise typer.BadParameter("use a number with s, m, h or d, e.g. 8h")
     return timedelta(seconds=int(match[1]) * _TTL_UNIT[match[2]])
 

@@ -6,6 +6,7 @@ Every person here is invented. NHS numbers are from the 999 range, which the NHS
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import date, timedelta
 
 from sqlmodel import select
@@ -73,7 +74,7 @@ async def load_demo(session: AsyncSession, settings: Settings, *, if_empty: bool
         (Role.admin, None, "Demo Administrator"),
     ]
     coordinators: dict[str, Principal] = {}
-    suffix = rng.randrange(10**6) if not if_empty else 0
+    suffix = secrets.token_hex(3)  # demo users' emails must not clash when the demo is loaded twice
     for role, area, name in staff:
         email = f"{role.value}.{area or 'england'}.{suffix}@leder-demo.org.uk".lower()
         user = await create_user(session, UserCreate(role=role, area_ods=area, name=name, email=email), now)

@@ -13,6 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option for connections that only read (the readiness probe): a deferred BEGIN on SQLite.
+READ_ONLY_OPTION = "leder_read_only"
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -44,7 +46,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

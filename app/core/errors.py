@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.logging import request_id_var
@@ -179,7 +180,19 @@ def install_problem_handlers(app: FastAPI, on_denied: DenialHook) -> None:
             errors=errors,
         )
 
+    async def handle_integrity(request: Request, exc: Exception) -> JSONResponse:
+        # Lost a race with a concurrent write of the same unique value (the services check first).
+        return problem_response(409, slug="conflict", detail="This conflicts with a record written meanwhile.")
+
+    async def handle_data(request: Request, exc: Exception) -> JSONResponse:
+        # A value the database cannot store, e.g. a NUL character in text for PostgreSQL.
+        return problem_response(
+            422, title=InvalidInput.title, slug=InvalidInput.slug, detail="A value could not be stored as given."
+        )
+
     app.add_exception_handler(ProblemError, handle_problem)
+    app.add_exception_handler(IntegrityError, handle_integrity)
+    app.add_exception_handler(DataError, handle_data)
     app.add_exception_handler(StarletteHTTPException, handle_http)
     app.add_exception_handler(RequestValidationError, handle_validation)
 

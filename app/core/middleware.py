@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 from typing import Any
@@ -15,7 +14,6 @@ from app.core.logging import request_id_var
 
 log = logging.getLogger("leder.access")
 
-_INBOUND_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SAFE_HEADERS = [
     (b"cache-control", b"no-store"),
     (b"x-content-type-options", b"nosniff"),
@@ -43,8 +41,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        inbound = _header(scope, b"x-request-id")
-        request_id = inbound if inbound and _INBOUND_REQUEST_ID.match(inbound) else uuid.uuid4().hex
+        # Always our own: a caller-chosen id could forge or collide audit correlation.
+        request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.db import READ_ONLY_OPTION
 from app.core.errors import problem_response, problem_responses
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -27,7 +28,8 @@ async def ready(request: Request) -> Health | JSONResponse:
     engine: AsyncEngine = request.app.state.engine
     expected: str = request.app.state.migration_head
     try:
-        async with engine.connect() as connection:
+        async with engine.connect() as raw:
+            connection = await raw.execution_options(**{READ_ONLY_OPTION: True})
             current = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     except Exception:
         return problem_response(503, detail="The database is not reachable.", headers={"Retry-After": "5"})

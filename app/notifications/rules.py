@@ -45,6 +45,17 @@ def age_in_years(born: date, died: date) -> int:
     return died.year - born.year - (0 if had_birthday else 1)
 
 
+# The bands used in LeDeR's published reports (children under 4 are out of scope but recorded).
+_AGE_BANDS = [(0, 3), (4, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74)]
+
+
+def age_band(age: int) -> str:
+    for low, high in _AGE_BANDS:
+        if low <= age <= high:
+            return f"{low}-{high}"
+    return "75+"
+
+
 @dataclass(frozen=True)
 class ScopeDecision:
     route: ReviewRoute

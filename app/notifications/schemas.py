@@ -22,6 +22,7 @@ from app.notifications.enums import (
 )
 from app.notifications.rules import normalise_icd10, normalise_nhs_number
 from app.reviews.schemas import FocusedReview, HoldPublic
+from app.sla.clock import SlaState
 from app.sla.schemas import SlaView
 
 
@@ -123,7 +124,9 @@ class NotificationCreate(_Strict):
     )
 
 
-class _NotificationBase(BaseModel):
+class NotificationPublic(BaseModel):
+    """The full record, for callers who may see identifiable data."""
+
     id: uuid.UUID
     area_ods: str
     stage: Stage
@@ -134,11 +137,6 @@ class _NotificationBase(BaseModel):
     age_at_death: int
     version: int = Field(description="The row version; the same value as the ETag.")
     sla: SlaView | None = Field(description="The six-month clocks; null for an excluded notification.")
-
-
-class NotificationPublic(_NotificationBase):
-    """The full record, for callers who may see identifiable data."""
-
     person: Person
     death: Death
     national_data_opt_out: bool
@@ -151,16 +149,24 @@ class NotificationPublic(_NotificationBase):
     hold: HoldPublic | None = Field(description="The hold the review is waiting on, if any.")
 
 
-class NotificationDeidentified(_NotificationBase):
-    """For national oversight: no names, NHS number, dates of birth or death, free text or contacts."""
+class NotificationDeidentified(BaseModel):
+    """For national oversight. Nothing that, with area and month, could single a person out: no names,
+    NHS number, exact dates, exact age, free text, contacts or fine-grained ethnic category."""
 
+    id: uuid.UUID
+    area_ods: str
+    stage: Stage
+    review_route: ReviewRoute
+    closure_reason: ClosureReason | None
+    notified_month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2020-03"])
     month_of_death: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2020-03"])
+    age_band: str = Field(examples=["25-34"], description="Age at death, in the bands the programme reports.")
     sex: Sex
-    ethnic_category: EthnicCategory
     ethnic_group: EthnicGroup
     learning_disability_level: LearningDisabilityLevel
     autism: bool
     place_of_death: PlaceOfDeath
+    sla_state: SlaState | None = Field(description="The hold-adjusted clock's state; null if excluded.")
 
 
 NotificationView = NotificationPublic | NotificationDeidentified

@@ -26,7 +26,7 @@ from app.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFo
 from app.idempotency import service as idempotency
 from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
 from app.notifications.models import Notification
-from app.notifications.rules import age_in_years, assess_scope
+from app.notifications.rules import age_band, age_in_years, assess_scope
 from app.notifications.schemas import (
     Death,
     Dnacpr,
@@ -82,7 +82,7 @@ async def create_notification(
         raise invalid_field("area_ods", "no such area")
     if not principal.acts_for_area(data.area_ods):
         raise Forbidden("You may not record notifications for this area.")
-    await _refuse_duplicate(session, data)
+    await _refuse_duplicate(session, principal, data)
 
     age = age_in_years(data.person.date_of_birth, data.death.date_of_death)
     decision = assess_scope(
@@ -142,25 +142,23 @@ def _date_errors(data: NotificationCreate, today: date) -> list[FieldError]:
     return errors
 
 
-async def _refuse_duplicate(session: AsyncSession, data: NotificationCreate) -> None:
+async def _refuse_duplicate(session: AsyncSession, principal: Principal, data: NotificationCreate) -> None:
     if data.person.nhs_number is None:
         return
-    existing = (
-        await session.exec(
-            select(Notification.id).where(
-                Notification.nhs_number == data.person.nhs_number,
-                Notification.date_of_death == data.death.date_of_death,
-            )
-        )
-    ).first()
-    if existing is not None:
-        # The notifier already holds the NHS number and date; the id adds nothing they could not know,
-        # and lets them follow up with the area.
-        raise DuplicateNotification(
-            "A notification for this NHS number and date of death exists.",
-            existing_notification_id=str(existing),
-            existing_notification=f"/notifications/{existing}",
-        )
+    same_death = (
+        col(Notification.nhs_number) == data.person.nhs_number,
+        col(Notification.date_of_death) == data.death.date_of_death,
+    )
+    if (await session.exec(select(Notification.id).where(*same_death))).first() is None:
+        return
+    # Point at the existing record only for callers who may read it (another area's stays unnamed).
+    visible = (await session.exec(select(Notification.id).where(*same_death, readable_by(principal)))).first()
+    pointer = (
+        {"existing_notification_id": str(visible), "existing_notification": f"/notifications/{visible}"}
+        if visible
+        else {}
+    )
+    raise DuplicateNotification("A notification for this NHS number and date of death exists.", **pointer)
 
 
 def readable_by(principal: Principal) -> ColumnElement[bool]:
@@ -296,23 +294,23 @@ def decode_cursor(cursor: str, sort: SortOrder) -> tuple[Any, uuid.UUID]:
             raise ValueError("cursor from another order")
         parsed_key = date.fromisoformat(key) if sort is SortOrder.notified else int(key)
         return parsed_key, uuid.UUID(notification_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, AttributeError, UnicodeDecodeError):
         raise invalid_field("cursor", "not a cursor this service issued for this order", location="query") from None
 
 
 async def _audit(
     session: AsyncSession, principal: Principal, action: Action, now: datetime, rows: Sequence[Notification]
 ) -> None:
-    if rows:
-        await audit.record(
-            session,
-            principal=principal,
-            action=action.value,
-            outcome="allowed",
-            at=now,
-            object_type=OBJECT_TYPE,
-            object_ids=[str(row.id) for row in rows],
-        )
+    # An empty page is audited too: the attempt to look is itself worth knowing.
+    await audit.record(
+        session,
+        principal=principal,
+        action=action.value,
+        outcome="allowed",
+        at=now,
+        object_type=OBJECT_TYPE,
+        object_ids=[str(row.id) for row in rows],
+    )
 
 
 def to_view(
@@ -321,21 +319,35 @@ def to_view(
     """Shape a notification for the caller: national oversight never receives identifiable data."""
     category = EthnicCategory(notification.ethnic_category)
     clocks = sla.sla_of(notification, holds, today, at_risk_days)
-    base = _base_fields(notification) | {"sla": sla.sla_view(clocks) if clocks else None}
     if principal.role is Role.national:
         return NotificationDeidentified(
-            **base,
+            id=notification.id,
+            area_ods=notification.area_ods,
+            stage=notification.stage,
+            review_route=notification.review_route,
+            closure_reason=notification.closure_reason,
+            notified_month=notification.notified_on.strftime("%Y-%m"),
             month_of_death=notification.date_of_death.strftime("%Y-%m"),
+            age_band=age_band(notification.age_at_death),
             sex=notification.sex,
-            ethnic_category=category,
             ethnic_group=ETHNIC_GROUP[category],
             learning_disability_level=notification.learning_disability_level,
             autism=notification.autism,
             place_of_death=notification.place_of_death,
+            sla_state=clocks.hold_adjusted.state if clocks else None,
         )
     current_hold = next((h for h in holds if h.ended_at is None), None)
     return NotificationPublic(
-        **base,
+        id=notification.id,
+        area_ods=notification.area_ods,
+        stage=notification.stage,
+        review_route=notification.review_route,
+        closure_reason=notification.closure_reason,
+        notified_on=notification.notified_on,
+        received_at=notification.received_at,
+        age_at_death=notification.age_at_death,
+        version=notification.version,
+        sla=sla.sla_view(clocks) if clocks else None,
         person=Person.model_validate(notification, from_attributes=True),
         death=Death(
             date_of_death=notification.date_of_death,
@@ -356,17 +368,3 @@ def to_view(
         focused_review=focused_review(notification),
         hold=HoldPublic.model_validate(current_hold) if current_hold else None,
     )
-
-
-def _base_fields(notification: Notification) -> dict[str, object]:
-    return {
-        "id": notification.id,
-        "area_ods": notification.area_ods,
-        "stage": notification.stage,
-        "review_route": notification.review_route,
-        "closure_reason": notification.closure_reason,
-        "notified_on": notification.notified_on,
-        "received_at": notification.received_at,
-        "age_at_death": notification.age_at_death,
-        "version": notification.version,
-    }

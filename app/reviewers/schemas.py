@@ -4,9 +4,10 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.core.models import ODS_CODE_PATTERN
+from app.core.patch import PatchModel
 from app.notifications.enums import Stage
 from app.sla.clock import SlaState
 
@@ -17,7 +18,7 @@ class ReviewerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    email: EmailStr = Field(max_length=320)
+    email: Annotated[EmailStr, AfterValidator(str.lower)] = Field(max_length=320)
     organisations: list[OdsCode] = Field(
         default_factory=list, max_length=50, description="ODS codes of the organisations they work for."
     )
@@ -25,9 +26,7 @@ class ReviewerCreate(BaseModel):
     external_subject: str | None = Field(default=None, min_length=1, max_length=255)
 
 
-class ReviewerUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class ReviewerUpdate(PatchModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     organisations: list[OdsCode] | None = Field(default=None, max_length=50)
     max_active_reviews: int | None = Field(default=None, ge=1, le=200)

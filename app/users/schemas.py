@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from app.auth.policy import AREA_ROLES, STAFF_ROLES, Role
 from app.core.models import ODS_CODE_PATTERN
+from app.core.patch import PatchModel
 
 
 class UserCreate(BaseModel):
@@ -14,7 +16,7 @@ class UserCreate(BaseModel):
     role: Role
     area_ods: str | None = Field(default=None, pattern=ODS_CODE_PATTERN)
     name: str = Field(min_length=1, max_length=200)
-    email: EmailStr = Field(max_length=320)
+    email: Annotated[EmailStr, AfterValidator(str.lower)] = Field(max_length=320)
     external_subject: str | None = Field(
         default=None, min_length=1, max_length=255, description="`sub` at the external identity provider."
     )
@@ -28,9 +30,7 @@ class UserCreate(BaseModel):
         return self
 
 
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class UserUpdate(PatchModel):
     active: bool | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
 

@@ -54,7 +54,7 @@ async def list_users(session: AsyncSession) -> Sequence[StaffUser]:
 async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdate) -> StaffUser:
     """Deactivation takes effect on the user's next request: principals are read from here each time."""
     user = await get_user(session, user_id)
-    for name, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+    for name, value in data.model_dump(exclude_unset=True).items():
         setattr(user, name, value)
     await session.flush()
     return user

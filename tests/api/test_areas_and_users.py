@@ -86,3 +86,23 @@ async def test_only_admins_manage_users(api, world):
         assert (
             await api.patch(f"/users/{caller.user.id}", json={"active": True}, headers=caller.headers)
         ).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/areas/15F", {"name": None}), ("/users/{user}", {"active": None}), ("/users/{user}", {"name": None})],
+)
+async def test_patch_refuses_null_for_fields_that_cannot_be_empty(api, world, admin, path, body):
+    await api.post("/areas", json={"ods_code": "15F", "name": "Leeds", "region": "North"}, headers=admin.headers)
+    response = await api.patch(path.format(user=admin.user.id), json=body, headers=admin.headers)
+    assert response.status_code == 422
+    cleared = await api.patch("/areas/15F", json={"region": None}, headers=admin.headers)
+    assert cleared.json()["region"] is None
+
+
+async def test_emails_are_unique_whatever_their_case(api, world, admin):
+    body = {"role": "admin", "name": "Ada", "email": "Ada@Leder-Test.org.uk"}
+    first = await api.post("/users", json=body, headers=admin.headers)
+    assert first.json()["email"] == "ada@leder-test.org.uk"
+    again = await api.post("/users", json={**body, "email": "ADA@leder-test.org.uk"}, headers=admin.headers)
+    assert again.status_code == 409

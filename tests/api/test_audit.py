@@ -36,8 +36,17 @@ async def test_writes_and_reads_are_audited_with_who_what_and_request_id(api, wo
     assert rows[1].request_id == read.headers["x-request-id"]
 
 
-@pytest.mark.parametrize("who", ["other_area", "reviewer", "admin", "no_token", "bad_token"])
-async def test_every_denied_read_leaves_an_audit_row(api, world, setting, who):
+@pytest.mark.parametrize(
+    ("who", "status", "outcome"),
+    [
+        ("other_area", 404, "not_found"),
+        ("reviewer", 404, "not_found"),
+        ("admin", 403, "denied"),
+        ("no_token", 401, "unauthenticated"),
+        ("bad_token", 401, "unauthenticated"),
+    ],
+)
+async def test_every_denied_read_leaves_an_audit_row(api, world, setting, who, status, outcome):
     _, manchester, notification_id = setting
     headers = {
         "other_area": manchester.headers,
@@ -47,14 +56,33 @@ async def test_every_denied_read_leaves_an_audit_row(api, world, setting, who):
         "bad_token": {"Authorization": "Bearer not.a.token"},
     }[who]
     response = await api.get(f"/notifications/{notification_id}", headers=headers)
-    assert response.status_code in (401, 403, 404)
+    assert response.status_code == status
 
     rows = await world.audit_rows(request_id=response.headers["x-request-id"])
-    assert len(rows) == 1
-    row = rows[0]
-    assert row.object_id == notification_id
-    assert row.outcome == {401: "unauthenticated", 403: "denied", 404: "not_found"}[response.status_code]
-    assert row.action in ("notification.read", "get_notification")
+    assert [(r.action, r.outcome, r.object_id) for r in rows] == [("notification.read", outcome, notification_id)]
+
+
+async def test_an_empty_list_is_audited(api, world, setting):
+    reviewer = await world.staff(Role.reviewer, "15F")
+    response = await api.get("/notifications", headers=reviewer.headers)
+    assert response.json()["items"] == []
+    rows = await world.audit_rows(request_id=response.headers["x-request-id"])
+    assert [(r.action, r.outcome, r.object_id, r.actor) for r in rows] == [
+        ("notification.read", "allowed", None, f"user:{reviewer.user.id}")
+    ]
+
+
+async def test_token_requests_are_audited_without_secrets(api, world, setting):
+    from app.auth.policy import Scope
+
+    client_id, secret = await world.client([Scope.notifications_read], ["15F"])
+    good = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    bad = {**good, "client_secret": "wrong"}
+    for form, outcome in [(good, "allowed"), (bad, "unauthenticated")]:
+        response = await api.post("/auth/token", data=form)
+        rows = await world.audit_rows(request_id=response.headers["x-request-id"])
+        assert [(r.action, r.outcome, r.object_id) for r in rows] == [("auth.token", outcome, client_id)]
+    assert secret not in repr([r.model_dump() for r in await world.audit_rows()])
 
 
 async def test_a_denied_create_is_audited_and_writes_nothing_else(api, world, setting):

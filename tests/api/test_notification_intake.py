@@ -38,6 +38,30 @@ async def test_a_coordinator_records_a_notification(api, coordinator, clock):
     assert fetched.json() == body
 
 
+@pytest.mark.parametrize(
+    ("changes", "path", "stored"),
+    [
+        ({"person.nhs_number": "943-476-5919"}, ("person", "nhs_number"), "9434765919"),
+        ({"person.nhs_number": "999 000 0050"}, ("person", "nhs_number"), "9990000050"),  # check digit 0
+        ({"death.cause_of_death.part_1": [{"text": "Pneumonia", "icd10": "j189"}]}, None, "J18.9"),
+    ],
+)
+async def test_accepted_forms_are_normalised(api, coordinator, changes, path, stored):
+    response = await api.post("/notifications", json=notification_body(**changes), headers=coordinator.headers)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    value = body[path[0]][path[1]] if path else body["death"]["cause_of_death"]["part_1"][0]["icd10"]
+    assert value == stored
+
+
+async def test_a_nul_character_is_refused_not_a_server_error(api, coordinator):
+    response = await api.post(
+        "/notifications", json=notification_body(**{"person.given_name": "Jo\u0000an"}), headers=coordinator.headers
+    )
+    assert response.status_code in (201, 422)  # SQLite stores it; PostgreSQL cannot and says so
+    assert response.headers["content-type"].startswith("application/")
+
+
 async def test_a_notification_recorded_late_keeps_its_notification_date(api, coordinator):
     response = await api.post(
         "/notifications", json=notification_body(notified_on="2025-03-11"), headers=coordinator.headers
@@ -154,6 +178,16 @@ async def test_a_second_notification_of_the_same_death_is_a_conflict_pointing_at
     assert problem["type"] == "urn:leder:problem:duplicate-notification"
     assert problem["existing_notification_id"] == first.json()["id"]
     assert problem["existing_notification"] == first.headers["location"]
+
+
+async def test_a_duplicate_from_another_area_does_not_name_the_existing_record(api, world, coordinator):
+    await world.area("14L")
+    manchester = await world.staff(Role.coordinator, "14L")
+    assert (await api.post("/notifications", json=notification_body(), headers=coordinator.headers)).status_code == 201
+    response = await api.post("/notifications", json=notification_body(area_ods="14L"), headers=manchester.headers)
+    assert response.status_code == 409
+    assert "existing_notification" not in response.json()
+    assert "existing_notification_id" not in response.json()
 
 
 async def test_the_same_person_may_die_only_once_but_unknown_nhs_numbers_do_not_clash(api, coordinator):

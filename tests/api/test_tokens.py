@@ -119,6 +119,30 @@ async def test_alg_none_in_any_case(api, coordinator, clock, alg):
     await assert_refused(api, token)
 
 
+@pytest.mark.parametrize("exp", [float("nan"), float("inf"), "tomorrow", True])
+async def test_non_numeric_or_non_finite_times(api, coordinator, clock, exp):
+    header = _b64({"alg": "HS256", "typ": "JWT"})
+    payload = (
+        base64.urlsafe_b64encode(json.dumps(claims_for(coordinator, clock, exp=exp)).encode()).decode().rstrip("=")
+    )
+    import hashlib
+    import hmac
+
+    signature = (
+        base64.urlsafe_b64encode(
+            hmac.new(TEST_SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+        )
+        .decode()
+        .rstrip("=")
+    )
+    await assert_refused(api, f"{header}.{payload}.{signature}")
+
+
+async def test_a_lifetime_beyond_the_maximum_is_refused(api, coordinator, clock):
+    now = int(clock.now().timestamp())
+    await assert_refused(api, jwt.encode(claims_for(coordinator, clock, exp=now + 25 * 3600), TEST_SECRET))
+
+
 async def test_oversized_token(api, coordinator, clock):
     token = jwt.encode(claims_for(coordinator, clock, padding="x" * 5000), TEST_SECRET)
     await assert_refused(api, token)
