@@ -210,6 +210,8 @@ async def transition(
 async def allocate(
     session: AsyncSession, ctx: Context, notification: Notification, body: AllocationRequest, version: int
 ) -> None:
+    # The version first: a caller working from a stale read gets 412, whatever else has changed.
+    await claim_version(session, notification, version)
     if notification.stage in CLOSED_STAGES:
         raise AllocationRefused("The notification is closed.", refusal="notification_closed")
     reviewer = await session.get(StaffUser, body.reviewer_id)
@@ -241,7 +243,6 @@ async def allocate(
             max_active_reviews=capacity,
         )
 
-    await claim_version(session, notification, version)
     notification.reviewer_id = reviewer.id
     kind = "reallocated" if previous else "allocated"
     await _history(
@@ -321,12 +322,12 @@ async def place_hold(
 async def end_hold(
     session: AsyncSession, ctx: Context, notification: Notification, hold_id: uuid.UUID, version: int
 ) -> Hold:
+    await claim_version(session, notification, version)
     hold = await session.get(Hold, hold_id)
     if hold is None or hold.notification_id != notification.id:
         raise NotFound("No such hold.")
     if hold.ended_at is not None:
         raise Conflict("That hold has already ended.")
-    await claim_version(session, notification, version)
     stage_before = Stage(hold.stage_before)
     _end(hold, ctx)  # the review goes back to the stage it left: the table allows on_hold -> any open stage
     await change_stage(session, ctx, notification, stage_before, None, through_own_endpoint=True, hold_id=str(hold.id))
@@ -349,9 +350,9 @@ async def waive_focused_review(
     session: AsyncSession, ctx: Context, notification: Notification, reason: str, version: int
 ) -> None:
     """A coordinator's recorded decision that a required focused review will not take place."""
+    await claim_version(session, notification, version)
     if not focused_review(notification).required:
         raise Conflict("No focused review is required, so there is nothing to waive.")
-    await claim_version(session, notification, version)
     notification.focused_review_waiver = {
         "reason": reason,
         "by": ctx.principal.subject,

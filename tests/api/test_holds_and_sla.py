@@ -1,0 +1,248 @@
+"""Holds, focused reviews, the SLA block and explanation, and the coordinator's lists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.auth.policy import Role
+from tests.workflow import Flow
+
+
+@pytest.fixture
+async def flow(api, world):
+    return await Flow.start(api, world)
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+async def refresh_tokens(flow: Flow) -> None:
+    """Moving the clock by weeks outlives one-hour tokens; issue fresh ones at the new time."""
+    from app.auth.service import issue_user_token
+
+    for staff in (flow.coordinator, flow.reviewer):
+        staff.token = issue_user_token(flow.world.tokens, staff.user, timedelta(hours=1))
+
+
+async def test_a_hold_stops_the_clock_and_resuming_returns_to_the_stage_it_left(api, flow, clock):
+    case = await flow.reach("initial_review")  # notified 17 March 2025: due 17 September
+    placed = await flow.hold(case, reference="Inquest 2025/117", expected_end_on="2025-05-01")
+    assert placed.status_code == 201, placed.text
+    body = placed.json()
+    hold = body["hold"]
+    assert body["stage"] == "on_hold"
+    assert (hold["reason"], hold["reference"], hold["stage_before"]) == (
+        "coroner_investigation",
+        "Inquest 2025/117",
+        "initial_review",
+    )
+    assert placed.headers["location"] == f"/notifications/{case.id}/holds/{hold['id']}"
+    assert body["sla"]["hold_adjusted"]["paused"] is True
+
+    clock.set(at("2025-04-16"))  # 30 days later
+    await refresh_tokens(flow)
+    during = await flow.get(case)
+    assert during["sla"]["hold_adjusted"]["due_on"] == "2025-10-17"
+    assert during["sla"]["raw"]["due_on"] == "2025-09-17"
+    assert during["sla"]["hold_adjusted"]["days_remaining"] == 184  # unchanged while paused
+
+    resumed = await flow.end_hold(case, hold["id"])
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["stage"] == "initial_review"
+    assert resumed.json()["hold"] is None
+    assert resumed.json()["sla"]["hold_adjusted"]["paused"] is False
+
+    explained = (await api.get(f"/notifications/{case.id}/sla", headers=flow.coordinator.headers)).json()
+    assert explained["holds"] == [
+        {"reason": "coroner_investigation", "started_on": "2025-03-17", "ended_on": "2025-04-16", "days": 30}
+    ]
+    assert explained["arithmetic"][0] == "notified on 2025-03-17; + 6 calendar months = 2025-09-17"
+    assert explained["arithmetic"][1] == "+ 30 days on hold = due on 2025-10-17"
+
+    history = (await api.get(f"/notifications/{case.id}/history", headers=flow.coordinator.headers)).json()
+    held, back = history[-2], history[-1]
+    assert (held["from_stage"], held["to_stage"], held["reason"]) == (
+        "initial_review",
+        "on_hold",
+        "coroner_investigation",
+    )
+    assert held["details"]["reference"] == "Inquest 2025/117"
+    assert (back["from_stage"], back["to_stage"]) == ("on_hold", "initial_review")
+
+
+async def test_hold_refusals(api, flow):
+    case = await flow.reach("on_hold")
+    hold_id = (await flow.get(case))["hold"]["id"]
+    assert (await flow.hold(case)).status_code == 409  # already on hold
+    assert (
+        await flow.write("POST", case, "/holds", flow.reviewer, {"reason": "police_investigation"})
+    ).status_code == 403
+    assert (await flow.hold(case, reason="holiday")).status_code == 422
+    assert (await flow.end_hold(case, hold_id)).status_code == 200
+    assert (await flow.end_hold(case, hold_id)).status_code == 409  # already ended
+    assert (await flow.end_hold(case, "00000000-0000-0000-0000-000000000000")).status_code == 404
+
+
+async def test_excluding_a_review_on_hold_ends_the_hold(api, flow):
+    case = await flow.reach("on_hold")
+    response = await flow.move(case, "excluded", flow.coordinator, reason="Out of area: transferred")
+    assert response.status_code == 200
+    assert response.json()["hold"] is None
+    assert response.json()["sla"] is None
+
+
+async def test_a_required_focused_review_cannot_be_skipped_without_a_coordinators_decision(api, flow):
+    case = await flow.notify(**{"person.ethnic_category": "N"})  # Black or Black British: African
+    assert (await flow.allocate(case)).status_code == 200
+    assert (await flow.move(case, "initial_review", flow.reviewer)).status_code == 200
+    before = await flow.get(case)
+    assert before["focused_review"] == {"required": True, "reasons": ["minority_ethnic_background"], "waiver": None}
+
+    refused = await flow.move(case, "awaiting_sign_off", flow.reviewer)
+    assert refused.status_code == 409
+    assert refused.json()["reasons"] == ["minority_ethnic_background"]
+
+    by_reviewer = await flow.write("POST", case, "/focused-review-waiver", flow.reviewer, {"reason": "x"})
+    assert by_reviewer.status_code == 403
+    waived = await flow.write(
+        "POST", case, "/focused-review-waiver", flow.coordinator, {"reason": "Steering group: no concerns found"}
+    )
+    assert waived.status_code == 200
+    assert waived.json()["focused_review"]["required"] is False
+    assert waived.json()["focused_review"]["waiver"]["reason"] == "Steering group: no concerns found"
+    assert (await flow.move(case, "awaiting_sign_off", flow.reviewer)).status_code == 200
+
+
+async def test_waiving_what_is_not_required_is_refused(api, flow):
+    case = await flow.reach("initial_review")  # White British: no reason applies
+    response = await flow.write("POST", case, "/focused-review-waiver", flow.coordinator, {"reason": "x"})
+    assert response.status_code == 409
+
+
+async def test_completion_on_and_after_the_due_date(api, flow, clock, world):
+    on_time = await flow.reach("awaiting_sign_off", "9990000018")
+    late = await flow.reach("awaiting_sign_off", "9990000026")
+    clock.set(at("2025-09-17", hour=22))  # 23:00 in London: still 17 September
+    await refresh_tokens(flow)
+    await flow.get(on_time)
+    met = await flow.move(on_time, "completed", flow.coordinator)
+    clock.set(at("2025-09-17", hour=23))  # midnight in London (BST): 18 September
+    await refresh_tokens(flow)
+    await flow.get(late)
+    missed = await flow.move(late, "completed", flow.coordinator)
+
+    assert met.json()["sla"]["completed_on"] == "2025-09-17"
+    assert met.json()["sla"]["state"] == "met"
+    assert missed.json()["sla"]["completed_on"] == "2025-09-18"
+    assert missed.json()["sla"]["state"] == "missed"
+    met_list = await api.get("/notifications", params={"sla_state": "met"}, headers=flow.coordinator.headers)
+    assert [n["id"] for n in met_list.json()["items"]] == [on_time.id]
+
+
+async def test_the_coordinators_questions_each_take_one_request(api, flow, clock, world):
+    # Three notifications, notified on different days; one allocated; one on an overdue hold.
+    old = await flow.notify("9990000018", notified_on="2025-03-11")
+    newer = await flow.notify("9990000026", notified_on="2025-03-14")
+    allocated = await flow.notify("9990000034", notified_on="2025-03-12")
+    assert (await flow.allocate(allocated)).status_code == 200
+    held = await flow.notify("9990000042", notified_on="2025-03-13")
+    assert (await flow.hold(held, expected_end_on="2025-04-01")).status_code == 201
+
+    clock.set(at("2025-08-20"))  # the 11 March one is due on 11 September: 22 days left
+    await refresh_tokens(flow)
+    headers = flow.coordinator.headers
+
+    unallocated = (await api.get("/notifications", params={"unallocated": "true"}, headers=headers)).json()
+    assert [n["id"] for n in unallocated["items"]] == [old.id, held.id, newer.id]  # oldest first
+
+    breaching = await api.get("/notifications", params={"sla_state": "at_risk", "sort": "due"}, headers=headers)
+    assert [n["id"] for n in breaching.json()["items"]] == [old.id, allocated.id, newer.id]
+    due_soon = await api.get("/notifications", params={"due_before": "2025-09-12", "sort": "due"}, headers=headers)
+    assert [n["id"] for n in due_soon.json()["items"]] == [old.id, allocated.id]
+
+    overdue_holds = (await api.get("/notifications", params={"hold_overdue": "true"}, headers=headers)).json()
+    assert [n["id"] for n in overdue_holds["items"]] == [held.id]
+
+    reviewers = (await api.get("/reviewers", headers=headers)).json()
+    rae = next(r for r in reviewers if r["id"] == str(flow.reviewer.user.id))
+    assert (rae["active_reviews"], rae["at_risk"], rae["breached"], rae["next_due_on"]) == (1, 1, 0, "2025-09-12")
+
+    clock.set(at("2025-09-13"))
+    await refresh_tokens(flow)
+    breached = await api.get("/notifications", params={"sla_state": "breached"}, headers=flow.coordinator.headers)
+    assert [n["id"] for n in breached.json()["items"]] == [old.id, allocated.id]
+    on_track = await api.get("/notifications", params={"sla_state": "on_track"}, headers=flow.coordinator.headers)
+    assert [n["id"] for n in on_track.json()["items"]] == [held.id]  # paused with all its days left
+
+
+async def test_sorting_by_due_date_pages_without_gaps(api, flow):
+    numbers = ["9990000018", "9990000026", "9990000034", "9990000042", "9434765919"]
+    days = ["2025-03-12", "2025-03-11", "2025-03-12", "2025-03-13", "2025-03-10"]
+    for number, day in zip(numbers, days, strict=True):
+        await flow.notify(number, notified_on=day)
+    seen, cursor = [], None
+    while True:
+        params = {"sort": "due", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await api.get("/notifications", params=params, headers=flow.coordinator.headers)).json()
+        seen += [n["sla"]["hold_adjusted"]["due_on"] for n in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(seen)
+    assert len(seen) == 5
+    mixed = await api.get(
+        "/notifications", params={"sort": "notified", "cursor": cursor or "x"}, headers=flow.coordinator.headers
+    )
+    assert mixed.status_code == 422
+
+
+async def test_reviewers_are_registered_and_seen_only_in_their_area(api, world, flow):
+    manchester = await world.staff(Role.coordinator, "14L")
+    theirs = await api.get(f"/reviewers/{flow.reviewer.user.id}", headers=manchester.headers)
+    assert theirs.status_code == 404
+    assert (await api.get("/reviewers", headers=manchester.headers)).json() == []
+    assert (await api.get("/reviewers", headers=flow.reviewer.headers)).status_code == 403
+
+    changed = await api.patch(
+        f"/reviewers/{flow.reviewer.user.id}",
+        json={"organisations": ["RR8"], "max_active_reviews": 3},
+        headers=flow.coordinator.headers,
+    )
+    assert (changed.json()["organisations"], changed.json()["max_active_reviews"]) == (["RR8"], 3)
+    assert (
+        await api.patch(f"/reviewers/{flow.reviewer.user.id}", json={"active": False}, headers=manchester.headers)
+    ).status_code == 404
+    bad = await api.post(
+        "/reviewers",
+        json={"name": "X", "email": "x@leder-test.org.uk", "max_active_reviews": 0, "organisations": ["bad code"]},
+        headers=flow.coordinator.headers,
+    )
+    assert bad.status_code == 422
+
+
+async def test_workload_lists_active_reviews_most_urgent_first(api, flow):
+    first = await flow.notify("9990000018", notified_on="2025-03-14")
+    second = await flow.notify("9990000026", notified_on="2025-03-11")
+    for case in (first, second):
+        assert (await flow.allocate(case)).status_code == 200
+    workload = (await api.get(f"/reviewers/{flow.reviewer.user.id}/workload", headers=flow.coordinator.headers)).json()
+    assert [r["notification_id"] for r in workload["reviews"]] == [second.id, first.id]
+    assert workload["reviews"][0]["due_on"] == "2025-09-11"
+    assert workload["reviewer"]["active_reviews"] == 2
+
+
+async def test_events_are_written_with_the_changes_and_not_without_them(api, flow, world):
+    from sqlmodel import col, select
+
+    from app.events.models import OutboxEvent
+
+    case = await flow.reach("allocated")
+    await flow.move(case, "completed", flow.reviewer)  # refused: nothing may be written
+    async with world.session() as session:
+        events = (await session.exec(select(OutboxEvent).order_by(col(OutboxEvent.id)))).all()
+    assert [e.type for e in events] == ["notification.created", "notification.stage_changed", "notification.allocated"]
+    assert all(e.area_ods == "15F" and str(e.notification_id) == case.id for e in events)
+    assert "9434765919" not in repr([e.payload for e in events])
