@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -65,5 +66,72 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(tmp_path: Path):
                 MigrationContext.configure(connection, opts={"compare_type": True}), SQLModel.metadata
             )
         assert diff == []
+    finally:
+        engine.dispose()
+
+
+def test_the_workflow_migration_fills_in_existing_notifications_and_reviewers(tmp_path: Path):
+    import uuid
+    from datetime import UTC, date, datetime
+
+    settings = make_settings(tmp_path, database_url=scratch_database_url())
+    config = alembic_config(settings)
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "a35f607fa7b4")  # the foundation, before the workflow
+    engine = create_engine(settings.sync_database_url)
+    received = datetime(2019, 9, 2, 9, 0, tzinfo=UTC)
+    # Tables as they were at that revision, typed as the migration knew them.
+    area = sa.table("area", sa.column("ods_code"), sa.column("name"), sa.column("created_at", sa.DateTime(True)))
+    staff = sa.table(
+        "staff_user",
+        sa.column("id", sa.Uuid()),
+        *(sa.column(c) for c in ("role", "area_ods", "name", "email", "active")),
+        sa.column("created_at", sa.DateTime(True)),
+    )
+    plain = (
+        "area_ods", "stage", "review_route", "given_name", "family_name", "age_at_death", "sex", "ethnic_category",
+        "learning_disability_level", "autism", "place_of_death", "died_in_england", "national_data_opt_out",
+        "created_by",
+    )  # fmt: skip
+    notification = sa.table(
+        "notification",
+        sa.column("id", sa.Uuid()),
+        *(sa.column(c, sa.JSON()) for c in ("cause_of_death", "other_processes", "notifier")),
+        *(sa.column(c, sa.Date()) for c in ("date_of_birth", "date_of_death", "notified_on")),
+        sa.column("received_at", sa.DateTime(True)),
+        *(sa.column(c) for c in plain),
+    )
+    person = {
+        "given_name": "A", "family_name": "B", "date_of_birth": date(1970, 1, 1), "date_of_death": date(2019, 8, 30),
+        "age_at_death": 49, "sex": "female", "ethnic_category": "A", "learning_disability_level": "mild",
+        "autism": False, "place_of_death": "home", "died_in_england": True, "national_data_opt_out": False,
+        "cause_of_death": {"part_1": [{"text": "Sepsis"}], "part_2": []}, "other_processes": [], "notifier": {},
+    }  # fmt: skip
+    try:
+        with engine.begin() as connection:
+            connection.execute(area.insert().values(ods_code="15F", name="Leeds", created_at=received))
+            connection.execute(
+                staff.insert().values(
+                    id=uuid.uuid4(), role="reviewer", area_ods="15F", name="R", email="r@x.org", active=True,
+                    created_at=received,
+                )
+            )  # fmt: skip
+            connection.execute(
+                notification.insert().values(
+                    id=uuid.uuid4(), area_ods="15F", stage="notified", review_route="leder", created_by="user:x",
+                    notified_on=date(2019, 8, 31), received_at=received, **person,
+                )
+            )  # fmt: skip
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT version, sla_due_ordinal, sla_paused_since_ordinal, reviewer_id FROM notification")
+            ).one()
+            profile = connection.execute(text("SELECT max_active_reviews FROM reviewer_profile")).one()
+        assert row.version == 1
+        assert date.fromordinal(row.sla_due_ordinal) == date(2020, 2, 29)  # 31 August + 6 months, leap year
+        assert row.sla_paused_since_ordinal is None
+        assert row.reviewer_id is None
+        assert profile.max_active_reviews == 10
     finally:
         engine.dispose()

@@ -1,0 +1,55 @@
+"""The stage table itself, checked against the domain model without HTTP."""
+
+from __future__ import annotations
+
+from app.auth.policy import Role
+from app.notifications.enums import Stage
+from app.reviews.stages import CLOSED_STAGES, OPEN_STAGES, TRANSITIONS, Move, next_stages
+
+S = Stage
+
+# domain.md, edge by edge (holds and exclusion from every open stage are added below).
+WORKFLOW_EDGES = {
+    (S.notified, S.allocated),
+    (S.allocated, S.initial_review),
+    (S.initial_review, S.awaiting_sign_off),
+    (S.initial_review, S.focused_review),
+    (S.focused_review, S.awaiting_sign_off),
+    (S.awaiting_sign_off, S.completed),
+    (S.awaiting_sign_off, S.initial_review),
+    (S.awaiting_sign_off, S.focused_review),
+}
+
+
+def test_the_table_is_exactly_the_domain_model():
+    holds = {(s, S.on_hold) for s in OPEN_STAGES - {S.on_hold}} | {(S.on_hold, s) for s in OPEN_STAGES - {S.on_hold}}
+    exclusions = {(s, S.excluded) for s in OPEN_STAGES}
+    assert set(TRANSITIONS) == WORKFLOW_EDGES | holds | exclusions
+
+
+def test_closed_stages_lead_nowhere():
+    for stage in CLOSED_STAGES:
+        assert next_stages(stage) == []
+
+
+def test_reviewers_move_work_forward_and_coordinators_decide():
+    assert next_stages(S.allocated, Role.reviewer) == [S.initial_review]
+    assert next_stages(S.initial_review, Role.reviewer) == [S.focused_review, S.awaiting_sign_off]
+    assert next_stages(S.awaiting_sign_off, Role.reviewer) == []
+    assert next_stages(S.awaiting_sign_off, Role.coordinator) == [
+        S.initial_review,
+        S.focused_review,
+        S.completed,
+        S.on_hold,
+        S.excluded,
+    ]
+
+
+def test_only_sending_back_and_excluding_need_a_reason():
+    needing = {edge.move for edge in TRANSITIONS.values() if edge.needs_reason}
+    assert needing == {Move.send_back, Move.exclude}
+
+
+def test_moves_with_their_own_endpoint():
+    own = {edge.move for edge in TRANSITIONS.values() if edge.own_endpoint}
+    assert own == {Move.allocate, Move.hold, Move.resume}
