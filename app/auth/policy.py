@@ -38,6 +38,7 @@ class Action(StrEnum):
     hold_manage = "hold.manage"
     focused_review_waive = "focused_review.waive"
     history_read = "history.read"
+    sla_explain = "sla.explain"
     area_read = "area.read"
     area_manage = "area.manage"
     user_manage = "user.manage"
@@ -54,6 +55,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.hold_manage: frozenset({Role.coordinator}),
     Action.focused_review_waive: frozenset({Role.coordinator}),
     Action.history_read: frozenset({Role.coordinator, Role.reviewer}),
+    # Exact dates and hold reasons: not for national oversight, whose view stays at months.
+    Action.sla_explain: frozenset({Role.coordinator, Role.reviewer}),
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),
     Action.area_manage: frozenset({Role.admin}),
     Action.user_manage: frozenset({Role.admin}),

@@ -63,6 +63,7 @@ class Notification(SQLModel, table=True):
     stage_changed_at: datetime = utc_field()
     completed_on: date | None = None
     focused_review_requested_by_family: bool = False
+    focused_review_done: bool = False
     focused_review_waiver: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
     # The hold-adjusted clock, kept current on every write so lists can filter and sort in SQL.

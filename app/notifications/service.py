@@ -286,13 +286,19 @@ def encode_cursor(last: Notification, sort: SortOrder, today: date) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _day_number(key: object) -> int:
+    if not isinstance(key, int) or not date.min.toordinal() <= key <= date.max.toordinal():
+        raise ValueError("not a day number")  # unbounded integers overflow SQLite's
+    return key
+
+
 def decode_cursor(cursor: str, sort: SortOrder) -> tuple[Any, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, key, notification_id = json.loads(raw)
         if cursor_sort != sort.value:
             raise ValueError("cursor from another order")
-        parsed_key = date.fromisoformat(key) if sort is SortOrder.notified else int(key)
+        parsed_key = date.fromisoformat(key) if sort is SortOrder.notified else _day_number(key)
         return parsed_key, uuid.UUID(notification_id)
     except (binascii.Error, ValueError, TypeError, AttributeError, UnicodeDecodeError):
         raise invalid_field("cursor", "not a cursor this service issued for this order", location="query") from None

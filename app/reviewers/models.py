@@ -21,4 +21,5 @@ class ReviewerProfile(SQLModel, table=True):
     # ODS codes of the organisations the reviewer works for: they may not review care given there.
     organisations: list[str] = Field(sa_type=JSON)
     max_active_reviews: int
+    version: int = 1  # behind the reviewer's ETag
     created_at: datetime = utc_field()

@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from app.auth.policy import Action
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.etag import IfMatch, etag, expected_version
 from app.reviewers import service
 from app.reviewers.schemas import ReviewerCreate, ReviewerPublic, ReviewerUpdate, Workload
 from app.reviews.deps import acting
@@ -24,10 +25,12 @@ Coordinator = Annotated[Context, Depends(acting(Action.reviewer_manage))]
     response_model=ReviewerPublic,
     responses=problem_responses(401, 403, 409, 422),
 )
-async def register_reviewer(body: ReviewerCreate, ctx: Coordinator, session: SessionDep) -> ReviewerPublic:
+async def register_reviewer(
+    body: ReviewerCreate, ctx: Coordinator, session: SessionDep, response: Response
+) -> ReviewerPublic:
     """Register a reviewer in the coordinator's own area: a staff user with the reviewer role, the
     organisations they work for (for conflict-of-interest checks) and their maximum active reviews."""
-    return await service.register(session, ctx, body)
+    return _with_etag(await service.register(session, ctx, body), response)
 
 
 @router.get("", response_model=list[ReviewerPublic], responses=problem_responses(401, 403))
@@ -37,17 +40,28 @@ async def list_reviewers(ctx: Coordinator, session: SessionDep) -> list[Reviewer
 
 
 @router.get("/{user_id}", response_model=ReviewerPublic, responses=problem_responses(401, 403, 404, 422))
-async def get_reviewer(user_id: uuid.UUID, ctx: Coordinator, session: SessionDep) -> ReviewerPublic:
-    """One reviewer of the coordinator's area."""
-    return await service.get_in_area(session, ctx, user_id)
+async def get_reviewer(user_id: uuid.UUID, ctx: Coordinator, session: SessionDep, response: Response) -> ReviewerPublic:
+    """One reviewer of the coordinator's area, with its `ETag`."""
+    return _with_etag(await service.get_in_area(session, ctx, user_id), response)
 
 
-@router.patch("/{user_id}", response_model=ReviewerPublic, responses=problem_responses(401, 403, 404, 422))
+@router.patch("/{user_id}", response_model=ReviewerPublic, responses=problem_responses(401, 403, 404, 412, 422, 428))
 async def update_reviewer(
-    user_id: uuid.UUID, body: ReviewerUpdate, ctx: Coordinator, session: SessionDep
+    user_id: uuid.UUID,
+    body: ReviewerUpdate,
+    ctx: Coordinator,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ReviewerPublic:
-    """Change a reviewer's organisations, capacity or name, or deactivate them."""
-    return await service.update(session, ctx, user_id, body)
+    """Change a reviewer's organisations, capacity or name, or deactivate them. Needs `If-Match`."""
+    version = expected_version(if_match)
+    return _with_etag(await service.update(session, ctx, user_id, body, version), response)
+
+
+def _with_etag(reviewer: ReviewerPublic, response: Response) -> ReviewerPublic:
+    response.headers["ETag"] = etag(reviewer.version)
+    return reviewer
 
 
 @router.get("/{user_id}/workload", response_model=Workload, responses=problem_responses(401, 403, 404, 422))

@@ -35,6 +35,7 @@ class ReviewerUpdate(PatchModel):
 
 class ReviewerPublic(BaseModel):
     id: uuid.UUID
+    version: int = Field(description="The row version; the same value as the ETag.")
     area_ods: str
     name: str
     email: str

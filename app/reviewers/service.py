@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.policy import Role
 from app.core.errors import NotFound
+from app.core.versioning import claim_version
 from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
 from app.reviewers.schemas import ReviewerCreate, ReviewerPublic, ReviewerUpdate, WorkloadItem
@@ -55,11 +56,14 @@ async def get_in_area(session: AsyncSession, ctx: Context, reviewer_id: uuid.UUI
     return found[0]
 
 
-async def update(session: AsyncSession, ctx: Context, reviewer_id: uuid.UUID, data: ReviewerUpdate) -> ReviewerPublic:
+async def update(
+    session: AsyncSession, ctx: Context, reviewer_id: uuid.UUID, data: ReviewerUpdate, version: int
+) -> ReviewerPublic:
     await get_in_area(session, ctx, reviewer_id)
     user = await session.get(StaffUser, reviewer_id)
     profile = await session.get(ReviewerProfile, reviewer_id)
     assert user is not None and profile is not None
+    await claim_version(session, profile, version)
     if data.name is not None:
         user.name = data.name
     if data.active is not None:
@@ -114,6 +118,7 @@ async def list_in_area(
     return [
         ReviewerPublic(
             id=user.id,
+            version=profile.version,
             area_ods=user.area_ods,
             name=user.name,
             email=user.email,

@@ -107,8 +107,7 @@ async def place_hold(
     """
     version = expected_version(if_match)
     notification = await _load(session, ctx, notification_id, Action.hold_manage)
-    hold = await service.place_hold(session, ctx, notification, body, version)
-    response.headers["Location"] = f"/notifications/{notification.id}/holds/{hold.id}"
+    await service.place_hold(session, ctx, notification, body, version)
     return await respond(session, ctx, notification, response)
 
 
@@ -158,11 +157,11 @@ async def get_history(
 @router.get("/sla", response_model=SlaExplanation, responses=problem_responses(401, 403, 404, 409, 422))
 async def explain_sla(
     notification_id: uuid.UUID,
-    ctx: Annotated[service.Context, Depends(acting(Action.notification_read))],
+    ctx: Annotated[service.Context, Depends(acting(Action.sla_explain))],
     session: SessionDep,
 ) -> SlaExplanation:
     """The six-month arithmetic for this review: start, holds, due date, days remaining, state."""
-    notification = await _load(session, ctx, notification_id, Action.notification_read)
+    notification = await _load(session, ctx, notification_id, Action.sla_explain)
     holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
     clocks = sla.sla_of(notification, holds, ctx.today, ctx.at_risk_days)
     if clocks is None:

@@ -62,11 +62,14 @@ class FocusedReviewWaiver(BaseModel):
     reason: str
     by: str
     at: datetime
+    reasons: list[FocusedReviewReason] = Field(default_factory=list, description="The reasons this decision covered.")
 
 
 class FocusedReview(BaseModel):
-    required: bool = Field(description="Required and not waived by a coordinator's recorded decision.")
+    required: bool = Field(description="A reason stands that no waiver covers, and no focused review was done.")
     reasons: list[FocusedReviewReason]
+    outstanding: list[FocusedReviewReason] = Field(description="Reasons not covered by a waiver.")
+    done: bool = Field(description="A focused review has been carried out and submitted.")
     waiver: FocusedReviewWaiver | None
 
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +20,7 @@ from app.auth.policy import Role
 from app.auth.service import Principal
 from app.core.clock import uk_date
 from app.core.errors import Conflict, Forbidden, NotFound, invalid_field
-from app.core.etag import PreconditionFailed
+from app.core.versioning import claim_version
 from app.events.service import EventType, emit
 from app.notifications.enums import EthnicCategory, Stage
 from app.notifications.models import Notification
@@ -68,31 +67,30 @@ class FocusedReviewRequired(Conflict):
     title = "A focused review is required"
 
 
-async def claim_version(session: AsyncSession, notification: Notification, expected: int) -> None:
-    """Move the row to the next version only if it is still at `expected` (else 412).
-
-    The WHERE clause does the check in the database, so two processes racing on one row cannot both
-    win: PostgreSQL makes the second UPDATE wait for the first and then match nothing.
-    """
-    if notification.version != expected:
-        raise PreconditionFailed("The notification has changed since you read it; read it again.")
-    result = await session.exec(
-        update(Notification)
-        .where(col(Notification.id) == notification.id, col(Notification.version) == expected)
-        .values(version=expected + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise PreconditionFailed("The notification has changed since you read it; read it again.")
-    set_committed_value(notification, "version", expected + 1)
-
-
 def focused_review(notification: Notification) -> FocusedReview:
+    """Why a focused review is required, whether one was done, and what a coordinator waived.
+
+    A waiver covers the reasons that stood when it was given; a reason that arises later (a family's
+    request, say) makes a focused review required again.
+    """
     reasons = focused_review_reasons(
         EthnicCategory(notification.ethnic_category), notification.focused_review_requested_by_family
     )
     waiver = FocusedReviewWaiver(**notification.focused_review_waiver) if notification.focused_review_waiver else None
-    return FocusedReview(required=bool(reasons) and waiver is None, reasons=reasons, waiver=waiver)
+    outstanding = [r for r in reasons if waiver is None or r not in waiver.reasons]
+    done = notification.focused_review_done
+    return FocusedReview(
+        required=bool(outstanding) and not done, reasons=reasons, outstanding=outstanding, done=done, waiver=waiver
+    )
+
+
+def _refuse_without_focused_review(notification: Notification) -> None:
+    state = focused_review(notification)
+    if state.required:
+        raise FocusedReviewRequired(
+            "Open a focused review, or ask the coordinator to record a decision to skip it.",
+            reasons=[r.value for r in state.outstanding],
+        )
 
 
 async def _history(
@@ -146,30 +144,27 @@ async def change_stage(
         raise StageConflict(
             f"A review in {current.value} cannot move to {to.value}.",
             current_stage=current.value,
-            allowed_next_stages=[s.value for s in next_stages(current, role)],
+            allowed_next_stages=[s.value for s in next_stages(current, role, by_transition=True)],
         )
     if edge.own_endpoint and not through_own_endpoint:
         raise StageConflict(
             f"To {edge.move.value.replace('_', ' ')}, use {edge.own_endpoint}.",
             current_stage=current.value,
-            allowed_next_stages=[s.value for s in next_stages(current, role)],
+            allowed_next_stages=[s.value for s in next_stages(current, role, by_transition=True)],
         )
     if role not in edge.roles:
         raise Forbidden(f"The {role.value} role may not {edge.move.value.replace('_', ' ')}.")
     if edge.needs_reason and not reason:
         raise invalid_field("reason", f"is required to {edge.move.value.replace('_', ' ')}")
-    if edge.move is Move.submit_for_sign_off and current is Stage.initial_review:
-        required = focused_review(notification)
-        if required.required:
-            raise FocusedReviewRequired(
-                "Open a focused review, or ask the coordinator to record a decision to skip it.",
-                reasons=[r.value for r in required.reasons],
-            )
+    if (edge.move is Move.submit_for_sign_off and current is Stage.initial_review) or edge.move is Move.sign_off:
+        _refuse_without_focused_review(notification)  # at sign-off too: a reason may have arisen since
     if to is Stage.excluded and current is Stage.on_hold:
         open_hold = await _open_hold(session, notification)
         if open_hold is not None:
             _end(open_hold, ctx)
 
+    if current is Stage.focused_review and to is Stage.awaiting_sign_off:
+        notification.focused_review_done = True
     notification.stage = to.value
     notification.stage_changed_at = ctx.now
     if to is Stage.completed:
@@ -214,7 +209,8 @@ async def allocate(
     await claim_version(session, notification, version)
     if notification.stage in CLOSED_STAGES:
         raise AllocationRefused("The notification is closed.", refusal="notification_closed")
-    reviewer = await session.get(StaffUser, body.reviewer_id)
+    # FOR UPDATE: concurrent allocations to one reviewer queue here, so the capacity count below holds.
+    reviewer = (await session.exec(select(StaffUser).where(StaffUser.id == body.reviewer_id).with_for_update())).first()
     if reviewer is None or reviewer.role != Role.reviewer or reviewer.area_ods != notification.area_ods:
         raise AllocationRefused("That reviewer is not registered in this area.", refusal="reviewer_not_in_area")
     if not reviewer.active:
@@ -285,6 +281,8 @@ async def place_hold(
     session: AsyncSession, ctx: Context, notification: Notification, body: HoldRequest, version: int
 ) -> Hold:
     await claim_version(session, notification, version)
+    if body.expected_end_on is not None and body.expected_end_on < ctx.today:
+        raise invalid_field("expected_end_on", "is in the past")
     hold = Hold(
         notification_id=notification.id,
         reason=body.reason.value,
@@ -351,14 +349,21 @@ async def waive_focused_review(
 ) -> None:
     """A coordinator's recorded decision that a required focused review will not take place."""
     await claim_version(session, notification, version)
-    if not focused_review(notification).required:
-        raise Conflict("No focused review is required, so there is nothing to waive.")
+    if notification.stage in CLOSED_STAGES:
+        raise Conflict("The review is closed.", current_stage=notification.stage)
+    state = focused_review(notification)
+    if not state.required:
+        raise Conflict("No focused review is outstanding, so there is nothing to waive.")
     notification.focused_review_waiver = {
         "reason": reason,
         "by": ctx.principal.subject,
         "at": ctx.now.isoformat(),
+        "reasons": [r.value for r in state.reasons],
     }
-    await _history(session, ctx.principal, ctx.now, notification, "focused_review_waived", reason=reason)
+    await _history(
+        session, ctx.principal, ctx.now, notification, "focused_review_waived", reason=reason,
+        waived_reasons=[r.value for r in state.reasons],
+    )  # fmt: skip
 
 
 async def history(session: AsyncSession, notification: Notification) -> list[HistoryEntry]:

@@ -82,10 +82,17 @@ TRANSITIONS: dict[tuple[Stage, Stage], Edge] = {
 }
 
 
-def next_stages(current: Stage, role: Role | None = None) -> list[Stage]:
-    """The stages reachable from `current`, for `role` if given, in a stable order."""
+def next_stages(current: Stage, role: Role | None = None, *, by_transition: bool = False) -> list[Stage]:
+    """The stages reachable from `current`, for `role` if given, in a stable order.
+
+    by_transition: only those reached through POST /transitions (not allocation or holds).
+    """
     return sorted(
-        (to for (frm, to), edge in TRANSITIONS.items() if frm == current and (role is None or role in edge.roles)),
+        (
+            to
+            for (frm, to), edge in TRANSITIONS.items()
+            if frm == current and (role is None or role in edge.roles) and not (by_transition and edge.own_endpoint)
+        ),
         key=list(Stage).index,
     )
 

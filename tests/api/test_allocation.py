@@ -62,7 +62,10 @@ async def _refusal(response):
 
 async def test_an_inactive_reviewer_cannot_be_allocated(api, flow):
     case = await flow.notify()
-    await api.patch(f"/reviewers/{flow.reviewer.user.id}", json={"active": False}, headers=flow.coordinator.headers)
+    url = f"/reviewers/{flow.reviewer.user.id}"
+    etag = (await api.get(url, headers=flow.coordinator.headers)).headers["etag"]
+    deactivated = await api.patch(url, json={"active": False}, headers={**flow.coordinator.headers, "If-Match": etag})
+    assert deactivated.json()["active"] is False
     assert await _refusal(await flow.allocate(case)) == "reviewer_inactive"
 
 
@@ -175,8 +178,8 @@ async def test_the_version_check_is_made_by_the_database_not_only_in_python(api,
     import uuid
 
     from app.core.etag import PreconditionFailed
+    from app.core.versioning import claim_version
     from app.notifications.models import Notification
-    from app.reviews.service import claim_version
 
     case = await flow.notify()
     async with world.session() as first, world.session() as second:

@@ -250,3 +250,24 @@ async def test_a_refused_write_leaves_nothing_behind(api, coordinator):
     assert response.status_code == 422
     listed = await api.get("/notifications", headers=coordinator.headers)
     assert listed.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("instant", "uk_date"),
+    [
+        ("2025-01-14T23:59:00", "2025-01-14"),  # winter: the UK is on UTC
+        ("2025-01-15T00:00:00", "2025-01-15"),
+        ("2025-03-30T00:30:00", "2025-03-30"),  # the spring change (01:00 UTC) has not happened yet
+        ("2025-03-30T23:30:00", "2025-03-31"),  # after it: 00:30 BST on the 31st
+        ("2025-10-25T23:30:00", "2025-10-26"),  # before the autumn change: 00:30 BST on the 26th
+        ("2025-10-26T23:30:00", "2025-10-26"),  # after it: 23:30 GMT, still the 26th
+    ],
+)
+async def test_notified_today_across_uk_midnights_and_clock_changes(api, world, clock, instant, uk_date):
+    await world.area("15F")
+    clock.set(datetime.fromisoformat(instant).replace(tzinfo=UTC))
+    coordinator = await world.staff(Role.coordinator, "15F")
+    body = notification_body(**{"death.date_of_death": "2025-01-10"})
+    response = await api.post("/notifications", json=body, headers=coordinator.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["notified_on"] == uk_date

@@ -4,21 +4,51 @@ from __future__ import annotations
 
 import pytest
 
-from app.auth.policy import Role
 from app.notifications.enums import Stage
-from app.reviews.stages import TRANSITIONS, next_stages
 from tests.workflow import Flow
 
 ROLES = ["coordinator", "reviewer"]
+S = Stage
+OPEN = [S.notified, S.allocated, S.initial_review, S.focused_review, S.awaiting_sign_off, S.on_hold]
+
+# Written out by hand from domain.md, not derived from the code's table: what POST /transitions
+# lets each role do from each stage.
+BY_TRANSITION: dict[str, dict[Stage, list[Stage]]] = {
+    "coordinator": {
+        S.notified: [S.excluded],
+        S.allocated: [S.excluded],
+        S.initial_review: [S.excluded],
+        S.focused_review: [S.excluded],
+        S.awaiting_sign_off: [S.initial_review, S.focused_review, S.completed, S.excluded],
+        S.on_hold: [S.excluded],
+    },
+    "reviewer": {
+        S.allocated: [S.initial_review],
+        S.initial_review: [S.focused_review, S.awaiting_sign_off],
+        S.focused_review: [S.awaiting_sign_off],
+    },
+}
+# Moves with endpoints of their own: allocation, holds, resuming.
+OWN_ENDPOINT = (
+    {(S.notified, S.allocated)}
+    | {(s, S.on_hold) for s in OPEN if s is not S.on_hold}
+    | {(S.on_hold, s) for s in OPEN if s is not S.on_hold}
+)
+
+
+def allowed(role: str, frm: Stage) -> list[Stage]:
+    return BY_TRANSITION[role].get(frm, [])
 
 
 def expected(frm: Stage, to: Stage, role: str) -> int:
-    if role == "reviewer" and frm in (Stage.notified, Stage.excluded):
+    other = "reviewer" if role == "coordinator" else "coordinator"
+    if role == "reviewer" and frm in (S.notified, S.excluded):
         return 404  # never allocated to them: they cannot see it at all
-    edge = TRANSITIONS.get((frm, to))
-    if edge is None or edge.own_endpoint:
+    if to in allowed(role, frm):
+        return 200
+    if (frm, to) in OWN_ENDPOINT:
         return 409
-    return 200 if role in edge.roles else 403
+    return 403 if to in allowed(other, frm) else 409
 
 
 CASES = [(frm, to, role) for frm in Stage for to in Stage for role in ROLES]
@@ -43,7 +73,7 @@ async def test_transition(api, world, frm, to, role):
     elif want == 409:
         problem = response.json()
         assert problem["current_stage"] == frm.value
-        assert problem["allowed_next_stages"] == [s.value for s in next_stages(frm, Role(who.user.role))]
+        assert problem["allowed_next_stages"] == [s.value for s in allowed(role, frm)]
     if want != 200:
         unchanged = await flow.get(case)
         assert unchanged["stage"] == frm.value

@@ -166,3 +166,28 @@ def test_a_review_completed_by_its_due_date_is_met(review):
     completed_on = min(today, due)
     sla = compute_sla(notified, closed, completed_on, today)
     assert sla.hold_adjusted.state is SlaState.met
+
+
+def _walk_days(notified: date, holds: list[HoldPeriod], until: date) -> tuple[int, int]:
+    """A day-by-day model of the rule, written independently of compute_sla: each day is on hold if some
+    hold covers it and that hold began on or before the due date as it stood; held days push the due
+    date back one day each."""
+    due = add_months(notified, 6)
+    held = counted = 0
+    day = notified
+    while day < until:
+        covering = [h for h in holds if h.start <= day < (h.end or until)]
+        if covering and min(h.start for h in covering) <= due:
+            held += 1
+            due += timedelta(days=1)
+        else:
+            counted += 1
+        day += timedelta(days=1)
+    return held, counted
+
+
+@given(reviews())
+def test_counted_days_match_a_day_by_day_walk(review):
+    notified, holds, today = review
+    clock = compute_sla(notified, holds, None, today).hold_adjusted
+    assert (clock.days_on_hold, clock.days_counted) == _walk_days(notified, holds, today)

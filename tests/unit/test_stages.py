@@ -53,3 +53,17 @@ def test_only_sending_back_and_excluding_need_a_reason():
 def test_moves_with_their_own_endpoint():
     own = {edge.move for edge in TRANSITIONS.values() if edge.own_endpoint}
     assert own == {Move.allocate, Move.hold, Move.resume}
+
+
+def test_focused_review_reasons():
+    from app.notifications.enums import EthnicCategory
+    from app.reviews.focused import FocusedReviewReason as R
+    from app.reviews.focused import focused_review_reasons
+
+    assert focused_review_reasons(EthnicCategory.A, False) == []
+    assert focused_review_reasons(EthnicCategory.B, False) == []  # White Irish: not a BAME group
+    assert focused_review_reasons(EthnicCategory.Z, False) == []  # not stated
+    assert focused_review_reasons(EthnicCategory.A, True) == [R.family_requested]
+    assert focused_review_reasons(EthnicCategory.A, False, open_bias_flags=1) == [R.bias_flag]
+    for code in "DEFGHJKLMNPRS":
+        assert focused_review_reasons(EthnicCategory(code), False) == [R.minority_ethnic_background]
