@@ -4,6 +4,7 @@ from app.areas.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import IntegratorClient
 from app.events.models import OutboxEvent
+from app.flags.models import BiasFlag
 from app.idempotency.models import IdempotencyRecord
 from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
@@ -13,6 +14,7 @@ from app.users.models import StaffUser
 __all__ = [
     "Area",
     "AuditEvent",
+    "BiasFlag",
     "HistoryEntry",
     "Hold",
     "IdempotencyRecord",

@@ -39,6 +39,7 @@ class Action(StrEnum):
     focused_review_waive = "focused_review.waive"
     history_read = "history.read"
     sla_explain = "sla.explain"
+    flag_dismiss = "flag.dismiss"
     area_read = "area.read"
     area_manage = "area.manage"
     user_manage = "user.manage"
@@ -57,6 +58,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.history_read: frozenset({Role.coordinator, Role.reviewer}),
     # Exact dates and hold reasons: not for national oversight, whose view stays at months.
     Action.sla_explain: frozenset({Role.coordinator, Role.reviewer}),
+    Action.flag_dismiss: frozenset({Role.coordinator}),
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),
     Action.area_manage: frozenset({Role.admin}),
     Action.user_manage: frozenset({Role.admin}),

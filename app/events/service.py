@@ -20,6 +20,8 @@ class EventType(StrEnum):
     put_on_hold = "notification.put_on_hold"
     resumed = "notification.resumed"
     review_completed = "review.completed"
+    flag_raised = "flag.raised"
+    flag_dismissed = "flag.dismissed"
 
 
 async def emit(

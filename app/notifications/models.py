@@ -64,6 +64,7 @@ class Notification(SQLModel, table=True):
     completed_on: date | None = None
     focused_review_requested_by_family: bool = False
     focused_review_done: bool = False
+    open_bias_flags: int = 0  # raised, neither dismissed nor withdrawn: each requires a focused review
     focused_review_waiver: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
     # The hold-adjusted clock, kept current on every write so lists can filter and sort in SQL.

@@ -16,7 +16,6 @@ from app.core.etag import etag
 from app.notifications import service
 from app.notifications.enums import Stage
 from app.notifications.schemas import NotificationCreate, NotificationPage, NotificationView
-from app.sla import service as sla
 from app.sla.clock import SlaState
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
@@ -64,8 +63,8 @@ async def create_notification(
     response.headers["ETag"] = etag(notification.version)
     if created.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
-    return service.to_view(principal, notification, holds, uk_date(now), _at_risk_days(request))
+    related = (await service.load_related(session, [notification.id]))[notification.id]
+    return service.to_view(principal, notification, related, uk_date(now), _at_risk_days(request))
 
 
 @router.get("", response_model=NotificationPage, responses=problem_responses(401, 403, 422))
@@ -102,9 +101,9 @@ async def list_notifications(
     rows, next_cursor = await service.list_notifications(
         session, principal, filters, sort, limit, cursor, now, at_risk_days
     )
-    holds = await sla.holds_by_notification(session, [row.id for row in rows])
+    related = await service.load_related(session, [row.id for row in rows])
     today = uk_date(now)
-    items = [service.to_view(principal, row, holds[row.id], today, at_risk_days) for row in rows]
+    items = [service.to_view(principal, row, related[row.id], today, at_risk_days) for row in rows]
     return NotificationPage(items=items, next_cursor=next_cursor)
 
 
@@ -121,9 +120,9 @@ async def get_notification(
     one that does not exist."""
     now = clock.now()
     notification = await service.get_notification(session, principal, notification_id, now, Action.notification_read)
-    holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
+    related = (await service.load_related(session, [notification.id]))[notification.id]
     response.headers["ETag"] = etag(notification.version)
-    return service.to_view(principal, notification, holds, uk_date(now), _at_risk_days(request))
+    return service.to_view(principal, notification, related, uk_date(now), _at_risk_days(request))
 
 
 def _at_risk_days(request: Request) -> int:

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.core.models import ODS_CODE_PATTERN
+from app.flags.schemas import FlagPublic
 from app.notifications.enums import (
     ClosureReason,
     EthnicCategory,
@@ -147,6 +148,7 @@ class NotificationPublic(BaseModel):
     stage_changed_at: datetime
     focused_review: FocusedReview
     hold: HoldPublic | None = Field(description="The hold the review is waiting on, if any.")
+    flags: list[FlagPublic] = Field(description="Bias flags the service raised, with their evidence.")
 
 
 class NotificationDeidentified(BaseModel):

@@ -7,7 +7,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -23,6 +23,9 @@ from app.auth.policy import Action, Role
 from app.auth.service import Principal
 from app.core.clock import uk_date
 from app.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid_field
+from app.flags.models import BiasFlag
+from app.flags.schemas import FlagPublic
+from app.flags.service import flags_by_notification, refresh_flags
 from app.idempotency import service as idempotency
 from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
 from app.notifications.models import Notification
@@ -123,6 +126,7 @@ async def create_notification(
         # Lost a race with a concurrent request for the same death or the same key.
         raise Conflict("A concurrent request recorded this notification; retry to see it.") from None
     await record_creation(session, principal, notification, now)
+    await refresh_flags(session, notification, now)
     await _audit(session, principal, Action.notification_create, now, [notification])
     return Created(notification, replayed=False)
 
@@ -319,10 +323,26 @@ async def _audit(
     )
 
 
+@dataclass(frozen=True)
+class Related:
+    """What a notification's view needs beyond its own row."""
+
+    holds: list[Hold] = field(default_factory=list)
+    flags: list[BiasFlag] = field(default_factory=list)
+
+
+async def load_related(session: AsyncSession, notification_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Related]:
+    """Holds and flags of every notification on a page: two queries, whatever the page size."""
+    holds = await sla.holds_by_notification(session, notification_ids)
+    flags = await flags_by_notification(session, notification_ids)
+    return {i: Related(holds.get(i, []), flags.get(i, [])) for i in notification_ids}
+
+
 def to_view(
-    principal: Principal, notification: Notification, holds: Sequence[Hold], today: date, at_risk_days: int
+    principal: Principal, notification: Notification, related: Related, today: date, at_risk_days: int
 ) -> NotificationView:
     """Shape a notification for the caller: national oversight never receives identifiable data."""
+    holds = related.holds
     category = EthnicCategory(notification.ethnic_category)
     clocks = sla.sla_of(notification, holds, today, at_risk_days)
     if principal.role is Role.national:
@@ -373,4 +393,5 @@ def to_view(
         stage_changed_at=notification.stage_changed_at,
         focused_review=focused_review(notification),
         hold=HoldPublic.model_validate(current_hold) if current_hold else None,
+        flags=[FlagPublic.model_validate(f) for f in related.flags],
     )

@@ -15,6 +15,7 @@ from app.auth.policy import Action
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import IfMatch, etag, expected_version
+from app.flags.schemas import FlagDismissal
 from app.notifications import service as notifications
 from app.notifications.models import Notification
 from app.notifications.schemas import NotificationView
@@ -43,9 +44,9 @@ async def respond(
     session: SessionDep, ctx: service.Context, notification: Notification, response: Response
 ) -> NotificationView:
     await session.flush()
-    holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
+    related = (await notifications.load_related(session, [notification.id]))[notification.id]
     response.headers["ETag"] = etag(notification.version)
-    return notifications.to_view(ctx.principal, notification, holds, ctx.today, ctx.at_risk_days)
+    return notifications.to_view(ctx.principal, notification, related, ctx.today, ctx.at_risk_days)
 
 
 @router.put("/allocation", response_model=NotificationView, responses=WRITE_PROBLEMS)
@@ -140,6 +141,23 @@ async def waive_focused_review(
     version = expected_version(if_match)
     notification = await _load(session, ctx, notification_id, Action.focused_review_waive)
     await service.waive_focused_review(session, ctx, notification, body.reason, version)
+    return await respond(session, ctx, notification, response)
+
+
+@router.post("/flags/{flag_id}/dismissal", response_model=NotificationView, responses=WRITE_PROBLEMS)
+async def dismiss_flag(
+    notification_id: uuid.UUID,
+    flag_id: uuid.UUID,
+    body: FlagDismissal,
+    ctx: Annotated[service.Context, Depends(acting(Action.flag_dismiss))],
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> NotificationView:
+    """Dismiss a bias flag, recording why (coordinator). It no longer requires a focused review."""
+    version = expected_version(if_match)
+    notification = await _load(session, ctx, notification_id, Action.flag_dismiss)
+    await service.dismiss_flag(session, ctx, notification, flag_id, body.reason, version)
     return await respond(session, ctx, notification, response)
 
 

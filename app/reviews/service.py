@@ -22,6 +22,7 @@ from app.core.clock import uk_date
 from app.core.errors import Conflict, Forbidden, NotFound, invalid_field
 from app.core.versioning import claim_version
 from app.events.service import EventType, emit
+from app.flags import service as flags
 from app.notifications.enums import EthnicCategory, Stage
 from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
@@ -74,7 +75,9 @@ def focused_review(notification: Notification) -> FocusedReview:
     request, say) makes a focused review required again.
     """
     reasons = focused_review_reasons(
-        EthnicCategory(notification.ethnic_category), notification.focused_review_requested_by_family
+        EthnicCategory(notification.ethnic_category),
+        notification.focused_review_requested_by_family,
+        notification.open_bias_flags,
     )
     waiver = FocusedReviewWaiver(**notification.focused_review_waiver) if notification.focused_review_waiver else None
     outstanding = [r for r in reasons if waiver is None or r not in waiver.reasons]
@@ -93,7 +96,7 @@ def _refuse_without_focused_review(notification: Notification) -> None:
         )
 
 
-async def _history(
+async def add_history(
     session: AsyncSession,
     principal: Principal,
     at: datetime,
@@ -169,7 +172,7 @@ async def change_stage(
     notification.stage_changed_at = ctx.now
     if to is Stage.completed:
         notification.completed_on = ctx.today
-    await _history(
+    await add_history(
         session,
         ctx.principal,
         ctx.now,
@@ -241,7 +244,7 @@ async def allocate(
 
     notification.reviewer_id = reviewer.id
     kind = "reallocated" if previous else "allocated"
-    await _history(
+    await add_history(
         session,
         ctx.principal,
         ctx.now,
@@ -360,7 +363,7 @@ async def waive_focused_review(
         "at": ctx.now.isoformat(),
         "reasons": [r.value for r in state.reasons],
     }
-    await _history(
+    await add_history(
         session, ctx.principal, ctx.now, notification, "focused_review_waived", reason=reason,
         waived_reasons=[r.value for r in state.reasons],
     )  # fmt: skip
@@ -371,11 +374,23 @@ async def history(session: AsyncSession, notification: Notification) -> list[His
     return list((await session.exec(query)).all())
 
 
+async def dismiss_flag(
+    session: AsyncSession, ctx: Context, notification: Notification, flag_id: uuid.UUID, reason: str, version: int
+) -> None:
+    """A coordinator's recorded decision that a raised flag does not stand."""
+    await claim_version(session, notification, version)
+    flag = await flags.dismiss(session, notification, flag_id, reason, ctx.principal.subject, ctx.now)
+    await add_history(
+        session, ctx.principal, ctx.now, notification, "flag_dismissed", reason=reason, flag_id=str(flag.id),
+        flag_kind=flag.kind,
+    )  # fmt: skip
+
+
 async def record_creation(
     session: AsyncSession, principal: Principal, notification: Notification, now: datetime
 ) -> None:
     """The first lines of every notification's timeline and change feed."""
-    await _history(
+    await add_history(
         session,
         principal,
         now,

@@ -1,0 +1,119 @@
+"""Bias flags: learning disability recorded where it should never be, found in free text and codes.
+
+Learning disabilities are not fatal conditions and should never be given as a cause of death on the
+MCCD (recommendation 10 of the LeDeR response), nor as the reason for a DNACPR order (recommendations
+10-12). The service looks for them itself, tolerating the spellings people actually type.
+
+Pure functions: text in, evidence out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz.distance import Levenshtein
+
+
+class FlagKind(StrEnum):
+    learning_disability_as_cause_of_death = "learning_disability_as_cause_of_death"
+    learning_disability_as_dnacpr_rationale = "learning_disability_as_dnacpr_rationale"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str  # "mccd_part_1" or "dnacpr_rationale"
+    line: str | None  # "I(a)" to "I(d)" for the certificate
+    term: str  # the condition recognised, in its standard form
+    matched: str  # the words or code that matched, as written
+    text: str  # the whole line or rationale, for the reader to judge
+
+
+@dataclass(frozen=True)
+class DetectedFlag:
+    kind: FlagKind
+    evidence: Evidence
+
+
+# Phrases, written as normalised words (lower case, apostrophes dropped). Each word may be misspelt
+# by the distance allowed for its length.
+_PHRASES: dict[str, list[tuple[str, ...]]] = {
+    "learning disability": [
+        ("learning", "disability"),
+        ("learning", "disabilities"),
+        ("learning", "disabled"),
+        ("intellectual", "disability"),
+        ("intellectual", "disabilities"),
+        ("mental", "handicap"),
+    ],
+    "learning difficulties": [("learning", "difficulty"), ("learning", "difficulties")],
+    "Down's syndrome": [("downs", "syndrome"), ("down", "syndrome"), ("trisomy", "21")],
+}
+_ICD10 = re.compile(r"^(F7\d(\.\d+)?|F81\.9|Q90(\.\d+)?)$")
+_ICD10_TERMS = {"F7": "learning disability", "F8": "learning difficulties", "Q9": "Down's syndrome"}
+_APOSTROPHES = re.compile("[\\u2019'`]")  # typed and typographic (U+2019) apostrophes: Down's is Downs
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_LINES = ["I(a)", "I(b)", "I(c)", "I(d)"]
+
+
+def _tolerance(word: str) -> int:
+    """Typing slips allowed in a word: none in short words (they collide with others), more in long ones."""
+    if len(word) <= 4 or word.isdigit():
+        return 0
+    return 1 if len(word) <= 8 else 2
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _NON_WORD.split(_APOSTROPHES.sub("", text.lower())) if w]
+
+
+def find_terms(text: str) -> list[tuple[str, str]]:
+    """(standard term, words as found) for each mention in `text`."""
+    words = _words(text)
+    found = []
+    for term, phrases in _PHRASES.items():
+        for phrase in phrases:
+            size = len(phrase)
+            for start in range(len(words) - size + 1):
+                window = words[start : start + size]
+                if all(Levenshtein.distance(w, p) <= _tolerance(p) for w, p in zip(window, phrase, strict=True)):
+                    found.append((term, " ".join(window)))
+    # One mention per term and spelling, in a stable order.
+    return sorted(set(found))
+
+
+def learning_disability_code(code: str | None) -> str | None:
+    """The standard term if an ICD-10 code is a learning disability (F70-F79, F81.9) or Down's (Q90)."""
+    if code and _ICD10.match(code):
+        return _ICD10_TERMS[code[:2]]
+    return None
+
+
+def detect(part_1: Sequence[dict[str, str | None]], dnacpr_rationale: str | None) -> list[DetectedFlag]:
+    """Flags for a certificate's Part I lines (text and optional ICD-10 code) and a DNACPR rationale."""
+    flags = []
+    for index, line in enumerate(part_1[: len(_LINES)]):
+        text = line.get("text") or ""
+        for term, matched in find_terms(text):
+            flags.append(_cause(_LINES[index], term, matched, text))
+        code = line.get("icd10")
+        term_for_code = learning_disability_code(code)
+        if term_for_code and code:
+            flags.append(_cause(_LINES[index], term_for_code, code, text))
+    if dnacpr_rationale:
+        for term, matched in find_terms(dnacpr_rationale):
+            flags.append(
+                DetectedFlag(
+                    FlagKind.learning_disability_as_dnacpr_rationale,
+                    Evidence("dnacpr_rationale", None, term, matched, dnacpr_rationale),
+                )
+            )
+    return flags
+
+
+def _cause(line: str, term: str, matched: str, text: str) -> DetectedFlag:
+    return DetectedFlag(
+        FlagKind.learning_disability_as_cause_of_death, Evidence("mccd_part_1", line, term, matched, text)
+    )
