@@ -19,6 +19,7 @@ from app.core.errors import install_problem_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
+from app.findings.router import router as findings_router
 from app.health.router import router as health_router
 from app.notifications.router import router as notifications_router
 from app.reviewers.router import router as reviewers_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         reviewers_router,
         notifications_router,
         reviews_router,
+        findings_router,
     )
     for router in routers:
         app.include_router(router)

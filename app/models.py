@@ -4,6 +4,7 @@ from app.areas.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import IntegratorClient
 from app.events.models import OutboxEvent
+from app.findings.models import FindingsRecord, FindingsVersion
 from app.flags.models import BiasFlag
 from app.idempotency.models import IdempotencyRecord
 from app.notifications.models import Notification
@@ -15,6 +16,8 @@ __all__ = [
     "Area",
     "AuditEvent",
     "BiasFlag",
+    "FindingsRecord",
+    "FindingsVersion",
     "HistoryEntry",
     "Hold",
     "IdempotencyRecord",

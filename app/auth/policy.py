@@ -40,6 +40,8 @@ class Action(StrEnum):
     history_read = "history.read"
     sla_explain = "sla.explain"
     flag_dismiss = "flag.dismiss"
+    findings_read = "findings.read"
+    findings_write = "findings.write"
     area_read = "area.read"
     area_manage = "area.manage"
     user_manage = "user.manage"
@@ -59,6 +61,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Exact dates and hold reasons: not for national oversight, whose view stays at months.
     Action.sla_explain: frozenset({Role.coordinator, Role.reviewer}),
     Action.flag_dismiss: frozenset({Role.coordinator}),
+    Action.findings_read: frozenset({Role.coordinator, Role.reviewer}),
+    Action.findings_write: frozenset({Role.reviewer}),  # the reviewer allocated (object-level check)
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),
     Action.area_manage: frozenset({Role.admin}),
     Action.user_manage: frozenset({Role.admin}),

@@ -24,7 +24,7 @@ class FlagKind(StrEnum):
 
 @dataclass(frozen=True)
 class Evidence:
-    source: str  # "mccd_part_1" or "dnacpr_rationale"
+    source: str  # "mccd_part_1", "dnacpr_rationale" (at notification) or "findings_dnacpr_rationale"
     line: str | None  # "I(a)" to "I(d)" for the certificate
     term: str  # the condition recognised, in its standard form
     matched: str  # the words or code that matched, as written
@@ -91,8 +91,11 @@ def learning_disability_code(code: str | None) -> str | None:
     return None
 
 
-def detect(part_1: Sequence[dict[str, str | None]], dnacpr_rationale: str | None) -> list[DetectedFlag]:
-    """Flags for a certificate's Part I lines (text and optional ICD-10 code) and a DNACPR rationale."""
+def detect(
+    part_1: Sequence[dict[str, str | None]], rationales: Sequence[tuple[str, str | None]] = ()
+) -> list[DetectedFlag]:
+    """Flags for a certificate's Part I lines (text and optional ICD-10 code) and DNACPR rationales,
+    each given with where it was recorded (e.g. `dnacpr_rationale` at notification)."""
     flags = []
     for index, line in enumerate(part_1[: len(_LINES)]):
         text = line.get("text") or ""
@@ -102,12 +105,12 @@ def detect(part_1: Sequence[dict[str, str | None]], dnacpr_rationale: str | None
         term_for_code = learning_disability_code(code)
         if term_for_code and code:
             flags.append(_cause(_LINES[index], term_for_code, code, text))
-    if dnacpr_rationale:
-        for term, matched in find_terms(dnacpr_rationale):
+    for source, rationale in rationales:
+        for term, matched in find_terms(rationale or ""):
             flags.append(
                 DetectedFlag(
                     FlagKind.learning_disability_as_dnacpr_rationale,
-                    Evidence("dnacpr_rationale", None, term, matched, dnacpr_rationale),
+                    Evidence(source, None, term, matched, rationale or ""),
                 )
             )
     return flags

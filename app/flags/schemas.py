@@ -9,7 +9,7 @@ from app.flags.detect import FlagKind
 
 
 class FlagEvidence(BaseModel):
-    source: str = Field(description="`mccd_part_1` or `dnacpr_rationale`.")
+    source: str = Field(description="`mccd_part_1`, `dnacpr_rationale` or `findings_dnacpr_rationale`.")
     line: str | None = Field(description="The certificate line, I(a) to I(d).")
     term: str = Field(description="The condition recognised, in its standard form.")
     matched: str = Field(description="The words or ICD-10 code that matched, as written.")

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.errors import Conflict, NotFound
 from app.events.service import EventType, emit
+from app.findings.models import FindingsRecord
 from app.flags.detect import detect
 from app.flags.models import BiasFlag
 from app.notifications.models import Notification
@@ -25,12 +26,20 @@ def _signature(kind: str, evidence: dict[str, object]) -> tuple[object, ...]:
 async def refresh_flags(session: AsyncSession, notification: Notification, now: datetime) -> list[BiasFlag]:
     """Raise flags for evidence newly present, withdraw those whose evidence is gone; returns the new ones.
 
-    Call whenever the cause of death or a DNACPR rationale changes. Dismissed flags stay dismissed
-    while their evidence stands.
+    Call whenever the cause of death or a DNACPR rationale (at notification or in findings) changes.
+    Dismissed flags stay dismissed while their evidence stands.
     """
+    findings = await session.get(FindingsRecord, notification.id)
+    rationales = [
+        ("dnacpr_rationale", notification.dnacpr_rationale),
+        (
+            "findings_dnacpr_rationale",
+            (findings.data.get("dnacpr") or {}).get("rationale_as_recorded") if findings else None,
+        ),
+    ]
     detected = {
         _signature(f.kind, asdict(f.evidence)): f
-        for f in detect(notification.cause_of_death.get("part_1", []), notification.dnacpr_rationale)
+        for f in detect(notification.cause_of_death.get("part_1", []), rationales)
     }
     current = (
         await session.exec(

@@ -19,9 +19,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.policy import Role
 from app.auth.service import Principal
 from app.core.clock import uk_date
-from app.core.errors import Conflict, Forbidden, NotFound, invalid_field
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_field
 from app.core.versioning import claim_version
 from app.events.service import EventType, emit
+from app.findings.models import FindingsRecord
+from app.findings.rules import missing_for_sign_off
+from app.findings.schemas import Findings
 from app.flags import service as flags
 from app.notifications.enums import EthnicCategory, Stage
 from app.notifications.models import Notification
@@ -85,6 +88,15 @@ def focused_review(notification: Notification) -> FocusedReview:
     return FocusedReview(
         required=bool(outstanding) and not done, reasons=reasons, outstanding=outstanding, done=done, waiver=waiver
     )
+
+
+async def _refuse_incomplete_findings(session: AsyncSession, notification: Notification, *, focused: bool) -> None:
+    record = await session.get(FindingsRecord, notification.id)
+    findings = Findings.model_validate(record.data) if record else Findings()
+    problems = missing_for_sign_off(findings, focused_review=focused)
+    if problems:
+        raise InvalidInput(problems, detail="The findings are not ready for sign-off: " + "; ".join(
+            p.message for p in problems))  # fmt: skip
 
 
 def _refuse_without_focused_review(notification: Notification) -> None:
@@ -159,6 +171,8 @@ async def change_stage(
         raise Forbidden(f"The {role.value} role may not {edge.move.value.replace('_', ' ')}.")
     if edge.needs_reason and not reason:
         raise invalid_field("reason", f"is required to {edge.move.value.replace('_', ' ')}")
+    if edge.move is Move.submit_for_sign_off:
+        await _refuse_incomplete_findings(session, notification, focused=current is Stage.focused_review)
     if (edge.move is Move.submit_for_sign_off and current is Stage.initial_review) or edge.move is Move.sign_off:
         _refuse_without_focused_review(notification)  # at sign-off too: a reason may have arisen since
     if to is Stage.excluded and current is Stage.on_hold:

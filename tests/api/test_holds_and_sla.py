@@ -97,6 +97,7 @@ async def test_a_required_focused_review_cannot_be_skipped_without_a_coordinator
     case = await flow.notify(**{"person.ethnic_category": "N"})  # Black or Black British: African
     assert (await flow.allocate(case)).status_code == 200
     assert (await flow.move(case, "initial_review", flow.reviewer)).status_code == 200
+    await flow.complete_findings(case)
     before = await flow.get(case)
     assert before["focused_review"] == {
         "required": True,
@@ -330,6 +331,7 @@ async def _minority_case_in_initial_review(flow):
     case = await flow.notify(**{"person.ethnic_category": "H"})  # Asian or Asian British: Indian
     assert (await flow.allocate(case)).status_code == 200
     assert (await flow.move(case, "initial_review", flow.reviewer)).status_code == 200
+    await flow.complete_findings(case)
     return case
 
 

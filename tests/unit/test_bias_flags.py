@@ -64,17 +64,15 @@ def test_icd10_codes(code, term):
 
 def test_the_issues_two_examples():
     # "1a Bronchopneumonia 1b Down's syndrome" is a flag; "aspiration pneumonia; cerebral palsy" is not.
-    flagged = detect([{"text": "Bronchopneumonia"}, {"text": "Down's syndrome"}], None)
+    flagged = detect([{"text": "Bronchopneumonia"}, {"text": "Down's syndrome"}])
     assert [(f.kind, f.evidence.line, f.evidence.term) for f in flagged] == [
         (FlagKind.learning_disability_as_cause_of_death, "I(b)", "Down's syndrome")
     ]
-    assert detect([{"text": "Aspiration pneumonia; cerebral palsy"}], None) == []
+    assert detect([{"text": "Aspiration pneumonia; cerebral palsy"}]) == []
 
 
 def test_evidence_names_the_line_words_and_code():
-    flagged = detect(
-        [{"text": "Sepsis", "icd10": "A41.9"}, {"text": "Severe learning disability", "icd10": "F72"}], None
-    )
+    flagged = detect([{"text": "Sepsis", "icd10": "A41.9"}, {"text": "Severe learning disability", "icd10": "F72"}])
     assert {(f.evidence.line, f.evidence.matched) for f in flagged} == {
         ("I(b)", "learning disability"),
         ("I(b)", "F72"),
@@ -94,6 +92,6 @@ def test_evidence_names_the_line_words_and_code():
     ],
 )
 def test_dnacpr_rationales(rationale, flagged):
-    kinds = {f.kind for f in detect([{"text": "Pneumonia"}], rationale)}
+    kinds = {f.kind for f in detect([{"text": "Pneumonia"}], [("dnacpr_rationale", rationale)])}
     assert (FlagKind.learning_disability_as_dnacpr_rationale in kinds) == flagged
     assert FlagKind.learning_disability_as_cause_of_death not in kinds
