@@ -4,6 +4,7 @@ from app.areas.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import IntegratorClient
 from app.events.models import OutboxEvent
+from app.families.models import FamilyInvitation, RateLimitEvent
 from app.findings.models import FindingsRecord, FindingsVersion
 from app.flags.models import BiasFlag
 from app.idempotency.models import IdempotencyRecord
@@ -16,6 +17,7 @@ __all__ = [
     "Area",
     "AuditEvent",
     "BiasFlag",
+    "FamilyInvitation",
     "FindingsRecord",
     "FindingsVersion",
     "HistoryEntry",
@@ -24,6 +26,7 @@ __all__ = [
     "IntegratorClient",
     "Notification",
     "OutboxEvent",
+    "RateLimitEvent",
     "ReviewerProfile",
     "StaffUser",
 ]

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from app.auth.policy import INTEGRATOR_SCOPE, POLICY, Action, Role
 from app.main import create_app
 
-PUBLIC = {"/health/live", "/health/ready", "/auth/token"}
+PUBLIC = {"/health/live", "/health/ready", "/auth/token", "/family/session"}
 
 
 def _actions(dependant: Dependant) -> set[Action]:

@@ -41,7 +41,8 @@ async def authenticate(
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated("A bearer token is required.")
     try:
-        principal = await resolve_principal(session, tokens.verify(credentials.credentials))
+        clock: Clock = request.app.state.clock
+        principal = await resolve_principal(session, tokens.verify(credentials.credentials), clock.now())
     except InvalidToken as exc:
         raise Unauthenticated(f"The bearer token was refused: {exc}.") from None
     request.state.principal = principal

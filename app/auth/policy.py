@@ -40,6 +40,9 @@ class Action(StrEnum):
     history_read = "history.read"
     sla_explain = "sla.explain"
     flag_dismiss = "flag.dismiss"
+    family_invitations_manage = "family.invitations_manage"
+    family_review_read = "family.review_read"
+    family_focused_review_request = "family.focused_review_request"
     findings_read = "findings.read"
     findings_write = "findings.write"
     area_read = "area.read"
@@ -61,6 +64,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Exact dates and hold reasons: not for national oversight, whose view stays at months.
     Action.sla_explain: frozenset({Role.coordinator, Role.reviewer}),
     Action.flag_dismiss: frozenset({Role.coordinator}),
+    Action.family_invitations_manage: frozenset({Role.coordinator}),
+    Action.family_review_read: frozenset({Role.family}),
+    Action.family_focused_review_request: frozenset({Role.family}),
     Action.findings_read: frozenset({Role.coordinator, Role.reviewer}),
     Action.findings_write: frozenset({Role.reviewer}),  # the reviewer allocated (object-level check)
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),

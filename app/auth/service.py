@@ -18,10 +18,12 @@ from app.auth.models import IntegratorClient
 from app.auth.policy import Role, Scope
 from app.auth.tokens import InvalidToken, TokenIssuer, TokenService, VerifiedToken
 from app.core.errors import invalid_field
+from app.families.models import FamilyInvitation
 from app.users.models import StaffUser
 
 USER_SUBJECT = "user:"
 CLIENT_SUBJECT = "client:"
+FAMILY_SUBJECT = "family:"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class Principal:
     client_id: str | None = None
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     client_areas: frozenset[str] = field(default_factory=frozenset)
+    # A family principal follows one review, through one invitation.
+    notification_id: uuid.UUID | None = None
+    invitation_id: uuid.UUID | None = None
 
     def acts_for_area(self, ods_code: str) -> bool:
         """May this principal act on records of this area (before any role-specific narrowing)?"""
@@ -45,7 +50,7 @@ class Principal:
         return False
 
 
-async def resolve_principal(session: AsyncSession, token: VerifiedToken) -> Principal:
+async def resolve_principal(session: AsyncSession, token: VerifiedToken, now: datetime) -> Principal:
     if token.issuer is TokenIssuer.external:
         user = (await session.exec(select(StaffUser).where(StaffUser.external_subject == token.subject))).first()
         return _staff_principal(user)
@@ -67,6 +72,21 @@ async def resolve_principal(session: AsyncSession, token: VerifiedToken) -> Prin
             # A scope withdrawn from the client stops working at once, even in tokens already issued.
             scopes=granted & _known_scopes(client.scopes),
             client_areas=frozenset(client.areas),
+        )
+    if token.subject.startswith(FAMILY_SUBJECT):
+        try:
+            invitation_id = uuid.UUID(token.subject.removeprefix(FAMILY_SUBJECT))
+        except ValueError:
+            raise InvalidToken("invalid token") from None
+        invitation = await session.get(FamilyInvitation, invitation_id)
+        # Revocation and expiry end every session made with the invitation, at once.
+        if invitation is None or invitation.revoked_at is not None or invitation.expires_at <= now:
+            raise InvalidToken("invitation no longer valid")
+        return Principal(
+            subject=token.subject,
+            role=Role.family,
+            notification_id=invitation.notification_id,
+            invitation_id=invitation.id,
         )
     raise InvalidToken("invalid token")
 

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     oidc_jwks_file: Path | None = None
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
+    family_invitation_ttl_days: int = Field(default=28, ge=1, le=365)
+    family_session_ttl_seconds: int = Field(default=2 * 3600, ge=60, le=24 * 3600)
+    family_code_failures_per_client: int = Field(default=10, ge=1)
+    family_code_attempts_per_code: int = Field(default=5, ge=1)
+    family_code_window_seconds: int = Field(default=15 * 60, ge=1)
     sla_at_risk_days: int = Field(default=30, ge=1, le=180)
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     log_level: str = "INFO"

@@ -14,6 +14,7 @@ from app.findings.schemas import Findings, FindingsPublic, FindingsVersionPublic
 from app.flags.service import refresh_flags
 from app.notifications.enums import Stage
 from app.notifications.models import Notification
+from app.reviews.models import HistoryKind
 from app.reviews.service import Context, add_history
 
 # While the review is with the reviewer. Awaiting sign-off they wait for the coordinator (who may send
@@ -64,7 +65,13 @@ async def save(
         )
     )
     await add_history(
-        session, ctx.principal, ctx.now, notification, "findings_saved", version=record.version, changed=changed
+        session,
+        ctx.principal,
+        ctx.now,
+        notification,
+        HistoryKind.findings_saved,
+        version=record.version,
+        changed=changed,
     )
     await session.flush()
     await refresh_flags(session, notification, ctx.now)  # a DNACPR rationale may have been recorded

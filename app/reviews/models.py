@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Text
@@ -29,6 +30,24 @@ class Hold(SQLModel, table=True):
     ended_by: str | None = Field(default=None, max_length=80)
 
 
+class HistoryKind(StrEnum):
+    """Every kind of timeline entry; the values fit the `kind` column."""
+
+    notified = "notified"
+    allocated = "allocated"
+    reallocated = "reallocated"
+    stage_changed = "stage_changed"
+    focused_review_waived = "focused_review_waived"
+    family_asked_focused_review = "family_asked_focused_review"
+    flag_dismissed = "flag_dismissed"
+    findings_saved = "findings_saved"
+    family_invited = "family_invited"
+    family_invitation_revoked = "family_invitation_revoked"
+
+
+KIND_MAX_LENGTH = 30
+
+
 class HistoryEntry(SQLModel, table=True):
     """One line of a notification's timeline. Append-only."""
 
@@ -39,7 +58,7 @@ class HistoryEntry(SQLModel, table=True):
     at: datetime = utc_field()
     actor: str = Field(max_length=80)
     role: str = Field(max_length=20)
-    kind: str = Field(max_length=30)
+    kind: str = Field(max_length=KIND_MAX_LENGTH)
     from_stage: str | None = Field(default=None, max_length=20)
     to_stage: str | None = Field(default=None, max_length=20)
     reason: str | None = Field(default=None, sa_type=Text)

@@ -30,7 +30,7 @@ from app.notifications.enums import EthnicCategory, Stage
 from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
 from app.reviews.focused import focused_review_reasons
-from app.reviews.models import HistoryEntry, Hold
+from app.reviews.models import HistoryEntry, HistoryKind, Hold
 from app.reviews.schemas import (
     AllocationRequest,
     FocusedReview,
@@ -113,7 +113,7 @@ async def add_history(
     principal: Principal,
     at: datetime,
     notification: Notification,
-    kind: str,
+    kind: HistoryKind,
     *,
     from_stage: str | None = None,
     to_stage: str | None = None,
@@ -126,7 +126,7 @@ async def add_history(
             at=at,
             actor=principal.subject,
             role=principal.role.value,
-            kind=kind,
+            kind=kind.value,
             from_stage=from_stage,
             to_stage=to_stage,
             reason=reason,
@@ -191,7 +191,7 @@ async def change_stage(
         ctx.principal,
         ctx.now,
         notification,
-        "stage_changed",
+        HistoryKind.stage_changed,
         from_stage=current,
         to_stage=to,
         reason=reason,
@@ -257,7 +257,7 @@ async def allocate(
         )
 
     notification.reviewer_id = reviewer.id
-    kind = "reallocated" if previous else "allocated"
+    kind = HistoryKind.reallocated if previous else HistoryKind.allocated
     await add_history(
         session,
         ctx.principal,
@@ -378,7 +378,7 @@ async def waive_focused_review(
         "reasons": [r.value for r in state.reasons],
     }
     await add_history(
-        session, ctx.principal, ctx.now, notification, "focused_review_waived", reason=reason,
+        session, ctx.principal, ctx.now, notification, HistoryKind.focused_review_waived, reason=reason,
         waived_reasons=[r.value for r in state.reasons],
     )  # fmt: skip
 
@@ -395,7 +395,7 @@ async def dismiss_flag(
     await claim_version(session, notification, version)
     flag = await flags.dismiss(session, notification, flag_id, reason, ctx.principal.subject, ctx.now)
     await add_history(
-        session, ctx.principal, ctx.now, notification, "flag_dismissed", reason=reason, flag_id=str(flag.id),
+        session, ctx.principal, ctx.now, notification, HistoryKind.flag_dismissed, reason=reason, flag_id=str(flag.id),
         flag_kind=flag.kind,
     )  # fmt: skip
 
@@ -409,7 +409,7 @@ async def record_creation(
         principal,
         now,
         notification,
-        "notified",
+        HistoryKind.notified,
         to_stage=notification.stage,
         closure_reason=notification.closure_reason,
         review_route=notification.review_route,

@@ -67,3 +67,10 @@ def test_focused_review_reasons():
     assert focused_review_reasons(EthnicCategory.A, False, open_bias_flags=1) == [R.bias_flag]
     for code in "DEFGHJKLMNPRS":
         assert focused_review_reasons(EthnicCategory(code), False) == [R.minority_ethnic_background]
+
+
+def test_every_history_kind_fits_its_column():
+    # SQLite does not enforce VARCHAR lengths; PostgreSQL does. Catch a long name here, not in production.
+    from app.reviews.models import KIND_MAX_LENGTH, HistoryKind
+
+    assert all(len(kind.value) <= KIND_MAX_LENGTH for kind in HistoryKind)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.core.models import utc_field
+
+
+class FamilyInvitation(SQLModel, table=True):
+    """An invitation for one bereaved relative or carer to follow one review.
+
+    The code is shown once and only its hash is kept. Revoking it, or its expiry, ends every session
+    made with it at once: family principals are checked against this row on every request.
+    """
+
+    __tablename__ = "family_invitation"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", index=True)
+    name: str = Field(max_length=200)
+    relationship: str = Field(max_length=100)
+    contact_preference: str = Field(max_length=20)
+    contact: str | None = Field(default=None, max_length=200)
+    code_sha256: str = Field(max_length=64, unique=True)
+    created_at: datetime = utc_field()
+    created_by: str = Field(max_length=80)
+    expires_at: datetime = utc_field()
+    used_at: datetime | None = utc_field(nullable=True, default=None)
+    revoked_at: datetime | None = utc_field(nullable=True, default=None)
+    revoked_by: str | None = Field(default=None, max_length=80)
+
+
+class RateLimitEvent(SQLModel, table=True):
+    """One counted attempt (a wrong family code, say). In the database, so every API process sees
+    the same counts."""
+
+    __tablename__ = "rate_limit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, index=True)
+    at: datetime = utc_field(index=True)

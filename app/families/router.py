@@ -1,0 +1,122 @@
+"""Families' part in the review: coordinators invite; the family, with its code, follows the review."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
+
+from app.audit import service as audit
+from app.auth.deps import ClockDep, TokensDep
+from app.auth.policy import Action
+from app.core.db import SessionDep
+from app.core.errors import problem_response, problem_responses
+from app.families import service
+from app.families.schemas import (
+    FamilyReview,
+    FamilySession,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationPublic,
+    SessionRequest,
+)
+from app.notifications import service as notifications
+from app.reviews.deps import acting
+from app.reviews.service import Context
+
+staff_router = APIRouter(prefix="/notifications/{notification_id}/family-invitations", tags=["families"])
+family_router = APIRouter(prefix="/family", tags=["families"])
+
+Coordinator = Annotated[Context, Depends(acting(Action.family_invitations_manage))]
+
+
+@staff_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationCreated,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def invite_family(
+    notification_id: uuid.UUID, body: InvitationCreate, ctx: Coordinator, session: SessionDep, request: Request
+) -> InvitationCreated:
+    """Invite a relative or carer to follow the review. The code in the answer is shown only this once;
+    it expires after `LEDER_FAMILY_INVITATION_TTL_DAYS` and may be revoked."""
+    notification = await notifications.get_notification(
+        session, ctx.principal, notification_id, ctx.now, Action.family_invitations_manage
+    )
+    ttl_days = request.app.state.settings.family_invitation_ttl_days
+    invitation, code = await service.invite(session, ctx, notification, body, ttl_days)
+    return InvitationCreated(invitation=InvitationPublic.model_validate(invitation), code=code)
+
+
+@staff_router.get("", response_model=list[InvitationPublic], responses=problem_responses(401, 403, 404, 422))
+async def list_family_invitations(
+    notification_id: uuid.UUID, ctx: Coordinator, session: SessionDep
+) -> list[InvitationPublic]:
+    """The review's invitations (never their codes)."""
+    notification = await notifications.get_notification(
+        session, ctx.principal, notification_id, ctx.now, Action.family_invitations_manage
+    )
+    return [InvitationPublic.model_validate(i) for i in await service.invitations(session, notification)]
+
+
+@staff_router.post(
+    "/{invitation_id}/revocation", response_model=InvitationPublic, responses=problem_responses(401, 403, 404, 422)
+)
+async def revoke_family_invitation(
+    notification_id: uuid.UUID, invitation_id: uuid.UUID, ctx: Coordinator, session: SessionDep
+) -> InvitationPublic:
+    """Revoke an invitation: its code stops working, and so does every session made with it, at once."""
+    notification = await notifications.get_notification(
+        session, ctx.principal, notification_id, ctx.now, Action.family_invitations_manage
+    )
+    return InvitationPublic.model_validate(await service.revoke(session, ctx, notification, invitation_id))
+
+
+@family_router.post("/session", response_model=FamilySession, responses=problem_responses(401, 422, 429))
+async def start_family_session(
+    body: SessionRequest, request: Request, session: SessionDep, tokens: TokensDep, clock: ClockDep
+) -> FamilySession | JSONResponse:
+    """Exchange an invitation code for a session token for that one review. Wrong codes are counted
+    per client and per code; too many in a while answer 429 with `Retry-After`."""
+    now = clock.now()
+    client = request.client.host if request.client else "unknown"
+    result = await service.exchange(session, tokens, request.app.state.settings, body.code, client, now)
+    outcome = "allowed" if result.token else ("rate_limited" if result.retry_after else "unauthenticated")
+    await audit.record(session, principal=None, action="family.session", outcome=outcome, at=now)
+    if result.retry_after is not None:
+        return problem_response(
+            429,
+            detail="Too many attempts. Please wait and try again.",
+            headers={"Retry-After": str(result.retry_after)},
+        )
+    if result.token is None:
+        return problem_response(
+            401, slug="invalid-code", title="That code did not work",
+            detail="Check the code, or ask the local team for a new one.",
+        )  # fmt: skip
+    return FamilySession(access_token=result.token, expires_in=result.expires_in)
+
+
+Family = Annotated[Context, Depends(acting(Action.family_review_read))]
+FamilyRequester = Annotated[Context, Depends(acting(Action.family_focused_review_request))]
+
+
+@family_router.get("/review", response_model=FamilyReview, responses=problem_responses(401, 403))
+async def get_family_review(ctx: Family, session: SessionDep) -> FamilyReview:
+    """The review, in plain words, for the family who holds the session."""
+    review = await service.review_for(session, ctx.principal, ctx)
+    await audit.record(
+        session, principal=ctx.principal, action=Action.family_review_read.value, outcome="allowed", at=ctx.now,
+        object_type="notification", object_ids=[str(ctx.principal.notification_id)],
+    )  # fmt: skip
+    return review
+
+
+@family_router.post("/focused-review-request", response_model=FamilyReview, responses=problem_responses(401, 403, 409))
+async def request_focused_review(ctx: FamilyRequester, session: SessionDep) -> FamilyReview:
+    """Ask for a focused review: a closer look at the care given. It then always takes place."""
+    await service.request_focused_review(session, ctx.principal, ctx)
+    return await service.review_for(session, ctx.principal, ctx)

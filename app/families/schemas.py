@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.notifications.enums import Stage
+
+
+class ContactPreference(StrEnum):
+    email = "email"
+    telephone = "telephone"
+    post = "post"
+    no_contact = "no_contact"
+
+
+class InvitationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    relationship: str = Field(min_length=1, max_length=100, examples=["sister"])
+    contact_preference: ContactPreference
+    contact: str | None = Field(default=None, min_length=3, max_length=200, description="Address, email or number.")
+
+
+class InvitationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    relationship: str
+    contact_preference: ContactPreference
+    contact: str | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class InvitationCreated(BaseModel):
+    invitation: InvitationPublic
+    code: str = Field(description="Give this to the family. It is shown once and cannot be recovered.")
+
+
+class SessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64)
+
+
+class FamilySession(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105  (a token type, not a secret)
+    expires_in: int
+
+
+class FamilyReview(BaseModel):
+    """The review as a family sees it: plain words, no drafts, grades, notes or identifiers."""
+
+    stage: Stage
+    stage_in_words: str
+    on_hold: bool
+    hold_in_words: str | None
+    expected_completion_on: date | None = Field(description="When the review should be finished, if it is open.")
+    completed_on: date | None
+    team: str = Field(description="Who to contact about the review.")
+    focused_review_requested: bool

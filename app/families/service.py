@@ -1,0 +1,170 @@
+"""Families: invitations, the code exchange, and the review as they see it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.areas.models import Area
+from app.auth.service import FAMILY_SUBJECT, Principal
+from app.auth.tokens import TokenService
+from app.core.config import Settings
+from app.core.errors import Conflict, NotFound
+from app.families.codes import code_hash, new_code
+from app.families.models import FamilyInvitation, RateLimitEvent
+from app.families.schemas import FamilyReview, InvitationCreate
+from app.families.words import HOLD_WORDS, STAGE_WORDS
+from app.notifications.enums import OtherProcess, Stage
+from app.notifications.models import Notification
+from app.reviews.models import HistoryKind
+from app.reviews.service import Context, add_history
+from app.sla import service as sla
+
+
+async def invite(
+    session: AsyncSession, ctx: Context, notification: Notification, data: InvitationCreate, ttl_days: int
+) -> tuple[FamilyInvitation, str]:
+    if notification.stage == Stage.excluded:
+        raise Conflict("There is no review to follow: the notification was excluded.")
+    code = new_code()
+    invitation = FamilyInvitation(
+        notification_id=notification.id,
+        name=data.name,
+        relationship=data.relationship,
+        contact_preference=data.contact_preference.value,
+        contact=data.contact,
+        code_sha256=code_hash(code),
+        created_at=ctx.now,
+        created_by=ctx.principal.subject,
+        expires_at=ctx.now + timedelta(days=ttl_days),
+    )
+    session.add(invitation)
+    await session.flush()
+    # The history names the invitation, not the person: it is read more widely than the invitation.
+    await add_history(
+        session, ctx.principal, ctx.now, notification, HistoryKind.family_invited,
+        invitation_id=str(invitation.id), relationship=data.relationship,
+    )  # fmt: skip
+    return invitation, code
+
+
+async def invitations(session: AsyncSession, notification: Notification) -> Sequence[FamilyInvitation]:
+    query = (
+        select(FamilyInvitation)
+        .where(FamilyInvitation.notification_id == notification.id)
+        .order_by(col(FamilyInvitation.created_at))
+    )
+    return (await session.exec(query)).all()
+
+
+async def revoke(
+    session: AsyncSession, ctx: Context, notification: Notification, invitation_id: uuid.UUID
+) -> FamilyInvitation:
+    invitation = await session.get(FamilyInvitation, invitation_id)
+    if invitation is None or invitation.notification_id != notification.id:
+        raise NotFound("No such invitation.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at, invitation.revoked_by = ctx.now, ctx.principal.subject
+        await add_history(
+            session,
+            ctx.principal,
+            ctx.now,
+            notification,
+            HistoryKind.family_invitation_revoked,
+            invitation_id=str(invitation.id),
+        )
+    return invitation
+
+
+@dataclass(frozen=True)
+class Exchange:
+    token: str | None = None
+    expires_in: int = 0
+    retry_after: int | None = None  # set when rate limited
+
+
+async def exchange(
+    session: AsyncSession, tokens: TokenService, settings: Settings, code: str, client: str, now: datetime
+) -> Exchange:
+    """A code for a session token. Wrong codes are counted per client and per code: a burst gets 429."""
+    window = timedelta(seconds=settings.family_code_window_seconds)
+    digest = code_hash(code)
+    client_key, code_key = f"family-code-client:{client}"[:100], f"family-code:{digest}"
+    for key, limit in ((client_key, settings.family_code_failures_per_client),
+                       (code_key, settings.family_code_attempts_per_code)):  # fmt: skip
+        count, oldest = await _recent(session, key, now - window)
+        if count >= limit:
+            assert oldest is not None
+            return Exchange(retry_after=max(int((oldest + window - now).total_seconds()) + 1, 1))
+    invitation = (await session.exec(select(FamilyInvitation).where(FamilyInvitation.code_sha256 == digest))).first()
+    usable = (
+        invitation is not None
+        and invitation.revoked_at is None
+        and invitation.expires_at > now
+        and invitation.used_at is None  # single use: a second exchange of the same code fails
+    )
+    session.add(RateLimitEvent(key=code_key, at=now))
+    if not usable or invitation is None:
+        session.add(RateLimitEvent(key=client_key, at=now))
+        return Exchange()
+    invitation.used_at = now
+    lifetime = min(timedelta(seconds=settings.family_session_ttl_seconds), invitation.expires_at - now)
+    return Exchange(token=tokens.issue(f"{FAMILY_SUBJECT}{invitation.id}", lifetime),
+                    expires_in=int(lifetime.total_seconds()))  # fmt: skip
+
+
+async def _recent(session: AsyncSession, key: str, since: datetime) -> tuple[int, datetime | None]:
+    query = select(func.count(), func.min(RateLimitEvent.at)).where(
+        RateLimitEvent.key == key, col(RateLimitEvent.at) > since
+    )
+    count, oldest = (await session.exec(query)).one()
+    return int(count), oldest
+
+
+async def review_for(session: AsyncSession, principal: Principal, ctx: Context) -> FamilyReview:
+    notification = await _family_notification(session, principal)
+    holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
+    clocks = sla.sla_of(notification, holds, ctx.today, ctx.at_risk_days)
+    current_hold = next((h for h in holds if h.ended_at is None), None)
+    area = await session.get(Area, notification.area_ods)
+    open_review = notification.stage not in (Stage.completed, Stage.excluded)
+    return FamilyReview(
+        stage=notification.stage,
+        stage_in_words=STAGE_WORDS[Stage(notification.stage)],
+        on_hold=current_hold is not None,
+        hold_in_words=HOLD_WORDS[OtherProcess(current_hold.reason)] if current_hold else None,
+        expected_completion_on=clocks.hold_adjusted.due_on if clocks and open_review else None,
+        completed_on=notification.completed_on,
+        team=f"The LeDeR team at {area.name}" if area else "Your local LeDeR team",
+        focused_review_requested=notification.focused_review_requested_by_family,
+    )
+
+
+async def request_focused_review(session: AsyncSession, principal: Principal, ctx: Context) -> None:
+    """The family asks for a focused review: from now on one is required (domain: "always")."""
+    notification = await _family_notification(session, principal)
+    if notification.stage in (Stage.completed, Stage.excluded):
+        raise Conflict("The review is closed; please contact the local team.")
+    if not notification.focused_review_requested_by_family:
+        notification.focused_review_requested_by_family = True
+        # A new version, atomically: staff holding an older ETag must re-read before acting.
+        await session.exec(
+            update(Notification)
+            .where(col(Notification.id) == notification.id)
+            .values(version=Notification.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        await add_history(session, principal, ctx.now, notification, HistoryKind.family_asked_focused_review)
+
+
+async def _family_notification(session: AsyncSession, principal: Principal) -> Notification:
+    notification = await session.get(Notification, principal.notification_id)
+    if notification is None:  # pragma: no cover - invitations always point at a notification
+        raise NotFound("No such review.")
+    return notification

@@ -1,0 +1,31 @@
+"""The review in words a bereaved person understands. Plain, kind, and never the jargon of the process."""
+
+from __future__ import annotations
+
+from app.notifications.enums import OtherProcess, Stage
+
+STAGE_WORDS = {
+    Stage.notified: "We have been told of the death. A reviewer will be chosen soon.",
+    Stage.allocated: "A reviewer has been chosen and will start the review soon.",
+    Stage.initial_review: (
+        "The reviewer is finding out about the care given: talking with family or carers, reading the GP "
+        "records and speaking with others who knew the person."
+    ),
+    Stage.focused_review: "The reviewer is looking more closely at the care given.",
+    Stage.awaiting_sign_off: "The review has been written and is being checked by the local team.",
+    Stage.completed: "The review is finished.",
+    Stage.on_hold: "The review is paused while another process finishes.",
+    Stage.excluded: "This death will not be reviewed by this programme. The local team can explain why.",
+}
+
+HOLD_WORDS = {
+    OtherProcess.coroner_investigation: "The review is waiting for the coroner's investigation or inquest.",
+    OtherProcess.police_investigation: "The review is waiting for a police investigation.",
+    OtherProcess.safeguarding_adults_review: "The review is waiting for a safeguarding review.",
+    OtherProcess.safeguarding_adults_enquiry: "The review is waiting for a safeguarding enquiry.",
+    OtherProcess.serious_case_review: "The review is waiting for another review of the care given.",
+    OtherProcess.domestic_homicide_review: "The review is waiting for another review of the death.",
+    OtherProcess.serious_incident_investigation: "The review is waiting for a hospital or care investigation.",
+    OtherProcess.child_death_review: "The review is waiting for the child death review.",
+    OtherProcess.family_requested_delay: "The review is paused, as you asked.",
+}

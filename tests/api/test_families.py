@@ -1,0 +1,171 @@
+"""Families through HTTP: invitations, the code exchange and its limits, the plain-words review."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.auth.policy import Role
+from tests.workflow import Flow
+
+INVITE = {"name": "Mary Example", "relationship": "sister", "contact_preference": "email", "contact": "m@example.org"}
+FAMILY_FIELDS = {
+    "stage",
+    "stage_in_words",
+    "on_hold",
+    "hold_in_words",
+    "expected_completion_on",
+    "completed_on",
+    "team",
+    "focused_review_requested",
+}
+
+
+@pytest.fixture
+async def flow(api, world):
+    return await Flow.start(api, world)
+
+
+async def invite(api, flow, case):
+    response = await api.post(
+        f"/notifications/{case.id}/family-invitations", json=INVITE, headers=flow.coordinator.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def session_for(api, code):
+    response = await api.post("/family/session", json={"code": code})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def test_a_family_follows_the_review_in_plain_words(api, flow):
+    case = await flow.reach("initial_review")
+    invited = await invite(api, flow, case)
+    assert invited["invitation"]["expires_at"] == "2025-04-14T10:00:00Z"  # 28 days
+    family = await session_for(api, invited["code"].lower().replace("-", " "))  # as typed
+
+    review = await api.get("/family/review", headers=family)
+    assert review.status_code == 200
+    body = review.json()
+    assert set(body) == FAMILY_FIELDS
+    assert body["stage"] == "initial_review"
+    assert "GP records" in body["stage_in_words"]
+    assert body["expected_completion_on"] == "2025-09-17"
+    assert body["team"] == "The LeDeR team at Area 15F"
+    for secret in ("9434765919", "Joan", "Example", "grade", "pen_portrait", str(flow.reviewer.user.id)):
+        assert secret not in review.text
+
+    held = await flow.hold(case)
+    assert held.status_code == 201
+    paused = (await api.get("/family/review", headers=family)).json()
+    assert paused["on_hold"] is True
+    assert paused["hold_in_words"] == "The review is waiting for the coroner's investigation or inquest."
+
+
+async def test_the_code_is_shown_once_and_stored_only_as_a_hash(api, flow, world):
+    from sqlmodel import select
+
+    from app.families.models import FamilyInvitation
+
+    case = await flow.notify()
+    invited = await invite(api, flow, case)
+    listed = (await api.get(f"/notifications/{case.id}/family-invitations", headers=flow.coordinator.headers)).json()
+    assert invited["code"] not in str(listed)
+    async with world.session() as session:
+        stored = (await session.exec(select(FamilyInvitation))).one()
+    assert invited["code"] not in repr(stored.model_dump())
+    assert len(stored.code_sha256) == 64
+    history = (await api.get(f"/notifications/{case.id}/history", headers=flow.coordinator.headers)).json()
+    assert history[-1]["kind"] == "family_invited"
+    assert "Mary" not in str(history)
+
+
+async def test_a_code_works_once(api, flow):
+    case = await flow.notify()
+    code = (await invite(api, flow, case))["code"]
+    await session_for(api, code)
+    assert (await api.post("/family/session", json={"code": code})).status_code == 401
+
+
+async def test_revoking_ends_the_code_and_every_session_at_once(api, flow):
+    case = await flow.notify()
+    invited = await invite(api, flow, case)
+    family = await session_for(api, invited["code"])
+    url = f"/notifications/{case.id}/family-invitations/{invited['invitation']['id']}/revocation"
+    revoked = await api.post(url, headers=flow.coordinator.headers)
+    assert revoked.json()["revoked_at"] is not None
+    assert (await api.get("/family/review", headers=family)).status_code == 401
+
+
+async def test_an_expired_invitation_stops_working(api, flow, clock):
+    case = await flow.notify()
+    invited = await invite(api, flow, case)
+    family = await session_for(api, invited["code"])
+    clock.set(clock.now() + timedelta(days=28, seconds=1))
+    assert (await api.get("/family/review", headers=family)).status_code == 401
+
+
+async def test_guessing_codes_gets_429_not_an_answer(api, flow, settings):
+    case = await flow.notify()
+    code = (await invite(api, flow, case))["code"]
+    statuses = [
+        (await api.post("/family/session", json={"code": f"AAAA-BBBB-CCCC-DDDD-{n:04d}"})).status_code
+        for n in range(settings.family_code_failures_per_client + 2)
+    ]
+    assert statuses[: settings.family_code_failures_per_client] == [401] * settings.family_code_failures_per_client
+    assert statuses[-1] == 429
+    limited = await api.post("/family/session", json={"code": code})  # even the right code, for now
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) > 0
+
+
+async def test_one_code_tried_again_and_again_is_limited_too(api, flow, settings):
+    guess = {"code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ"}
+    statuses = [
+        (await api.post("/family/session", json=guess)).status_code
+        for _ in range(settings.family_code_attempts_per_code + 1)
+    ]
+    assert statuses[-1] == 429
+
+
+async def test_a_family_token_reaches_only_its_own_review(api, world, flow):
+    case = await flow.notify()
+    family = await session_for(api, (await invite(api, flow, case))["code"])
+    for method, path in [
+        ("GET", f"/notifications/{case.id}"),
+        ("GET", "/notifications"),
+        ("GET", f"/notifications/{case.id}/history"),
+        ("GET", f"/notifications/{case.id}/findings"),
+        ("GET", f"/notifications/{case.id}/sla"),
+        ("GET", "/reviewers"),
+        ("GET", "/areas"),
+    ]:
+        assert (await api.request(method, path, headers=family)).status_code == 403, path
+    staff = await api.get("/family/review", headers=flow.coordinator.headers)
+    assert staff.status_code == 403
+
+
+async def test_the_family_may_ask_for_a_focused_review_which_is_then_required(api, flow):
+    case = await flow.reach("initial_review")
+    family = await session_for(api, (await invite(api, flow, case))["code"])
+    asked = await api.post("/family/focused-review-request", headers=family)
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["focused_review_requested"] is True
+    staff_view = await flow.get(case)
+    assert staff_view["focused_review"]["outstanding"] == ["family_requested"]
+    refused = await flow.move(case, "awaiting_sign_off", flow.reviewer)
+    assert refused.status_code == 409
+
+
+async def test_only_the_areas_coordinator_invites(api, world, flow):
+    case = await flow.notify()
+    manchester = await world.staff(Role.coordinator, "14L")
+    url = f"/notifications/{case.id}/family-invitations"
+    assert (await api.post(url, json=INVITE, headers=manchester.headers)).status_code == 404
+    assert (await api.post(url, json=INVITE, headers=flow.reviewer.headers)).status_code == 403
+    assert (
+        await api.post(url, json={**INVITE, "contact_preference": "pigeon"}, headers=flow.coordinator.headers)
+    ).status_code == 422
