@@ -19,7 +19,7 @@ from app.core.errors import install_problem_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
-from app.families.router import family_router, staff_router
+from app.families.router import concerns_router, family_router, messages_router, staff_router
 from app.findings.router import router as findings_router
 from app.health.router import router as health_router
 from app.notifications.router import router as notifications_router
@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         findings_router,
         staff_router,
         family_router,
+        messages_router,
+        concerns_router,
     )
     for router in routers:
         app.include_router(router)

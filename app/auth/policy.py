@@ -43,6 +43,9 @@ class Action(StrEnum):
     family_invitations_manage = "family.invitations_manage"
     family_review_read = "family.review_read"
     family_focused_review_request = "family.focused_review_request"
+    family_message_send = "family.message_send"
+    family_message_read = "family.message_read"
+    concern_manage = "concern.manage"
     findings_read = "findings.read"
     findings_write = "findings.write"
     area_read = "area.read"
@@ -67,6 +70,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.family_invitations_manage: frozenset({Role.coordinator}),
     Action.family_review_read: frozenset({Role.family}),
     Action.family_focused_review_request: frozenset({Role.family}),
+    Action.family_message_send: frozenset({Role.family}),
+    Action.family_message_read: frozenset({Role.family}),
+    Action.concern_manage: frozenset({Role.coordinator, Role.reviewer}),
     Action.findings_read: frozenset({Role.coordinator, Role.reviewer}),
     Action.findings_write: frozenset({Role.reviewer}),  # the reviewer allocated (object-level check)
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),

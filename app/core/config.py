@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     family_code_failures_per_client: int = Field(default=10, ge=1)
     family_code_attempts_per_code: int = Field(default=5, ge=1)
     family_code_window_seconds: int = Field(default=15 * 60, ge=1)
+    concern_acknowledgement_working_days: int = Field(default=10, ge=1, le=60)
     sla_at_risk_days: int = Field(default=30, ge=1, le=180)
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     log_level: str = "INFO"

@@ -22,6 +22,7 @@ class EventType(StrEnum):
     review_completed = "review.completed"
     flag_raised = "flag.raised"
     flag_dismissed = "flag.dismissed"
+    concern_raised = "concern.raised"
 
 
 async def emit(

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import utc_field
@@ -41,3 +42,19 @@ class RateLimitEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=100, index=True)
     at: datetime = utc_field(index=True)
+
+
+class FamilyMessage(SQLModel, table=True):
+    """What a family tells the review: a concern (which must be acknowledged in time) or what went well."""
+
+    __tablename__ = "family_message"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", index=True)
+    invitation_id: uuid.UUID = Field(foreign_key="family_invitation.id", index=True)
+    kind: str = Field(max_length=20)
+    text: str = Field(sa_type=Text)
+    raised_at: datetime = utc_field()
+    acknowledge_by: date | None = None  # concerns only: a number of working days after raising
+    acknowledged_at: datetime | None = utc_field(nullable=True, default=None)
+    acknowledged_by: str | None = Field(default=None, max_length=80)

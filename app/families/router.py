@@ -14,13 +14,17 @@ from app.auth.policy import Action
 from app.core.db import SessionDep
 from app.core.errors import problem_response, problem_responses
 from app.families import service
+from app.families.models import FamilyMessage
 from app.families.schemas import (
+    FamilyMessagePublic,
     FamilyReview,
     FamilySession,
     InvitationCreate,
     InvitationCreated,
     InvitationPublic,
+    MessageCreate,
     SessionRequest,
+    StaffMessagePublic,
 )
 from app.notifications import service as notifications
 from app.reviews.deps import acting
@@ -120,3 +124,75 @@ async def request_focused_review(ctx: FamilyRequester, session: SessionDep) -> F
     """Ask for a focused review: a closer look at the care given. It then always takes place."""
     await service.request_focused_review(session, ctx.principal, ctx)
     return await service.review_for(session, ctx.principal, ctx)
+
+
+FamilySender = Annotated[Context, Depends(acting(Action.family_message_send))]
+FamilyReader = Annotated[Context, Depends(acting(Action.family_message_read))]
+
+
+@family_router.post(
+    "/messages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FamilyMessagePublic,
+    responses=problem_responses(401, 403, 422),
+)
+async def send_family_message(
+    body: MessageCreate, ctx: FamilySender, session: SessionDep, request: Request
+) -> FamilyMessagePublic:
+    """Raise a concern (the team must acknowledge it within a number of working days), or say what went
+    well."""
+    days = request.app.state.settings.concern_acknowledgement_working_days
+    message = await service.send_message(session, ctx.principal, ctx, body, days)
+    return _family_view(message)
+
+
+@family_router.get("/messages", response_model=list[FamilyMessagePublic], responses=problem_responses(401, 403))
+async def list_own_family_messages(ctx: FamilyReader, session: SessionDep) -> list[FamilyMessagePublic]:
+    """What this family has sent, and whether each concern has been acknowledged."""
+    return [_family_view(m) for m in await service.own_messages(session, ctx.principal)]
+
+
+def _family_view(message: FamilyMessage) -> FamilyMessagePublic:
+    return FamilyMessagePublic(
+        id=message.id,
+        kind=message.kind,
+        text=message.text,
+        raised_at=message.raised_at,
+        acknowledged=message.acknowledged_at is not None,
+    )
+
+
+StaffConcerns = Annotated[Context, Depends(acting(Action.concern_manage))]
+messages_router = APIRouter(prefix="/notifications/{notification_id}/family-messages", tags=["families"])
+concerns_router = APIRouter(prefix="/family-concerns", tags=["families"])
+
+
+@messages_router.get("", response_model=list[StaffMessagePublic], responses=problem_responses(401, 403, 404, 422))
+async def list_family_messages(
+    notification_id: uuid.UUID, ctx: StaffConcerns, session: SessionDep
+) -> list[StaffMessagePublic]:
+    """The family's concerns and what they said went well, with acknowledgement deadlines."""
+    notification = await notifications.get_notification(
+        session, ctx.principal, notification_id, ctx.now, Action.concern_manage
+    )
+    return [service.staff_view(m, ctx.today) for m in await service.messages_of(session, notification)]
+
+
+@messages_router.post(
+    "/{message_id}/acknowledgement", response_model=StaffMessagePublic, responses=problem_responses(401, 403, 404, 422)
+)
+async def acknowledge_concern(
+    notification_id: uuid.UUID, message_id: uuid.UUID, ctx: StaffConcerns, session: SessionDep
+) -> StaffMessagePublic:
+    """Acknowledge a family's concern (coordinator or the allocated reviewer)."""
+    notification = await notifications.get_notification(
+        session, ctx.principal, notification_id, ctx.now, Action.concern_manage
+    )
+    return service.staff_view(await service.acknowledge(session, ctx, notification, message_id), ctx.today)
+
+
+@concerns_router.get("", response_model=list[StaffMessagePublic], responses=problem_responses(401, 403))
+async def list_unacknowledged_concerns(ctx: StaffConcerns, session: SessionDep) -> list[StaffMessagePublic]:
+    """Concerns not yet acknowledged, on the reviews the caller may see, the soonest due first."""
+    visible = notifications.readable_by(ctx.principal)
+    return [service.staff_view(m, ctx.today) for m in await service.unacknowledged_concerns(session, visible)]

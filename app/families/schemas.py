@@ -67,3 +67,44 @@ class FamilyReview(BaseModel):
     completed_on: date | None
     team: str = Field(description="Who to contact about the review.")
     focused_review_requested: bool
+
+
+class MessageKind(StrEnum):
+    concern = "concern"
+    went_well = "went_well"
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: MessageKind
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class FamilyMessagePublic(BaseModel):
+    """As the family sees what they sent."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: MessageKind
+    text: str
+    raised_at: datetime
+    acknowledged: bool
+
+
+class StaffMessagePublic(BaseModel):
+    """As the coordinator and reviewer see it: with the deadline for acknowledging a concern."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    notification_id: uuid.UUID
+    invitation_id: uuid.UUID
+    kind: MessageKind
+    text: str
+    raised_at: datetime
+    acknowledge_by: date | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    overdue: bool = Field(description="A concern not acknowledged by its date.")

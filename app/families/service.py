@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,10 +16,18 @@ from app.auth.service import FAMILY_SUBJECT, Principal
 from app.auth.tokens import TokenService
 from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
+from app.events.service import EventType, emit
 from app.families.codes import code_hash, new_code
-from app.families.models import FamilyInvitation, RateLimitEvent
-from app.families.schemas import FamilyReview, InvitationCreate
+from app.families.models import FamilyInvitation, FamilyMessage, RateLimitEvent
+from app.families.schemas import (
+    FamilyReview,
+    InvitationCreate,
+    MessageCreate,
+    MessageKind,
+    StaffMessagePublic,
+)
 from app.families.words import HOLD_WORDS, STAGE_WORDS
+from app.families.working_days import add_working_days
 from app.notifications.enums import OtherProcess, Stage
 from app.notifications.models import Notification
 from app.reviews.models import HistoryKind
@@ -168,3 +176,88 @@ async def _family_notification(session: AsyncSession, principal: Principal) -> N
     if notification is None:  # pragma: no cover - invitations always point at a notification
         raise NotFound("No such review.")
     return notification
+
+
+async def send_message(
+    session: AsyncSession, principal: Principal, ctx: Context, data: MessageCreate, working_days: int
+) -> FamilyMessage:
+    notification = await _family_notification(session, principal)
+    assert principal.invitation_id is not None
+    is_concern = data.kind is MessageKind.concern
+    message = FamilyMessage(
+        notification_id=notification.id,
+        invitation_id=principal.invitation_id,
+        kind=data.kind.value,
+        text=data.text,
+        raised_at=ctx.now,
+        acknowledge_by=add_working_days(ctx.today, working_days) if is_concern else None,
+    )
+    session.add(message)
+    await session.flush()
+    kind = HistoryKind.family_raised_concern if is_concern else HistoryKind.family_said_went_well
+    await add_history(session, principal, ctx.now, notification, kind, message_id=str(message.id))
+    if is_concern:
+        await emit(session, EventType.concern_raised, notification, ctx.now, message_id=str(message.id))
+    return message
+
+
+async def own_messages(session: AsyncSession, principal: Principal) -> Sequence[FamilyMessage]:
+    query = (
+        select(FamilyMessage)
+        .where(FamilyMessage.invitation_id == principal.invitation_id)
+        .order_by(col(FamilyMessage.raised_at))
+    )
+    return (await session.exec(query)).all()
+
+
+async def messages_of(session: AsyncSession, notification: Notification) -> Sequence[FamilyMessage]:
+    query = (
+        select(FamilyMessage)
+        .where(FamilyMessage.notification_id == notification.id)
+        .order_by(col(FamilyMessage.raised_at))
+    )
+    return (await session.exec(query)).all()
+
+
+async def acknowledge(
+    session: AsyncSession, ctx: Context, notification: Notification, message_id: uuid.UUID
+) -> FamilyMessage:
+    message = await session.get(FamilyMessage, message_id)
+    if message is None or message.notification_id != notification.id or message.kind != MessageKind.concern:
+        raise NotFound("No such concern.")
+    if message.acknowledged_at is None:
+        message.acknowledged_at, message.acknowledged_by = ctx.now, ctx.principal.subject
+        acknowledged = HistoryKind.concern_acknowledged
+        await add_history(session, ctx.principal, ctx.now, notification, acknowledged, message_id=str(message.id))
+    return message
+
+
+async def unacknowledged_concerns(session: AsyncSession, visible: ColumnElement[bool]) -> Sequence[FamilyMessage]:
+    """Open concerns on the notifications the caller may see, the soonest due first."""
+    query = (
+        select(FamilyMessage)
+        .join(Notification, col(Notification.id) == col(FamilyMessage.notification_id))
+        .where(
+            visible,
+            FamilyMessage.kind == MessageKind.concern.value,
+            col(FamilyMessage.acknowledged_at).is_(None),
+        )
+        .order_by(col(FamilyMessage.acknowledge_by), col(FamilyMessage.id))
+    )
+    return (await session.exec(query)).all()
+
+
+def staff_view(message: FamilyMessage, today: date) -> StaffMessagePublic:
+    overdue = message.acknowledged_at is None and message.acknowledge_by is not None and message.acknowledge_by < today
+    return StaffMessagePublic(
+        id=message.id,
+        notification_id=message.notification_id,
+        invitation_id=message.invitation_id,
+        kind=MessageKind(message.kind),
+        text=message.text,
+        raised_at=message.raised_at,
+        acknowledge_by=message.acknowledge_by,
+        acknowledged_at=message.acknowledged_at,
+        acknowledged_by=message.acknowledged_by,
+        overdue=overdue,
+    )

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.auth.policy import Role
+from app.auth.service import issue_user_token
 from tests.workflow import Flow
 
 INVITE = {"name": "Mary Example", "relationship": "sister", "contact_preference": "email", "contact": "m@example.org"}
@@ -169,3 +170,55 @@ async def test_only_the_areas_coordinator_invites(api, world, flow):
     assert (
         await api.post(url, json={**INVITE, "contact_preference": "pigeon"}, headers=flow.coordinator.headers)
     ).status_code == 422
+
+
+async def test_concerns_are_acknowledged_in_working_days_and_listed_until_they_are(api, world, flow, clock):
+    case = await flow.reach("allocated")
+    family = await session_for(api, (await invite(api, flow, case))["code"])
+    raised = await api.post("/family/messages", json={"kind": "concern", "text": "Nobody told us about the DNACPR."},
+                            headers=family)  # fmt: skip
+    assert raised.status_code == 201, raised.text
+    assert raised.json()["acknowledged"] is False
+    went_well = {"kind": "went_well", "text": "The ward staff were kind to her."}
+    assert (await api.post("/family/messages", json=went_well, headers=family)).status_code == 201
+
+    staff = (await api.get(f"/notifications/{case.id}/family-messages", headers=flow.coordinator.headers)).json()
+    concern = next(m for m in staff if m["kind"] == "concern")
+    assert concern["acknowledge_by"] == "2025-03-31"  # Monday 17 March + 10 working days
+    assert next(m for m in staff if m["kind"] == "went_well")["acknowledge_by"] is None
+
+    open_concerns = (await api.get("/family-concerns", headers=flow.coordinator.headers)).json()
+    assert [c["id"] for c in open_concerns] == [concern["id"]]
+    manchester = await world.staff(Role.coordinator, "14L")
+    assert (await api.get("/family-concerns", headers=manchester.headers)).json() == []
+
+    clock.set(clock.now() + timedelta(days=15))
+    flow.reviewer.token = issue_user_token(
+        world.tokens, flow.reviewer.user, timedelta(hours=1)
+    )  # fresh at the new time
+    overdue = (await api.get("/family-concerns", headers=flow.reviewer.headers)).json()
+    assert overdue[0]["overdue"] is True
+    url = f"/notifications/{case.id}/family-messages/{concern['id']}/acknowledgement"
+    acknowledged = await api.post(url, headers=flow.reviewer.headers)
+    assert acknowledged.json()["acknowledged_by"] == f"user:{flow.reviewer.user.id}"
+    assert (await api.get("/family-concerns", headers=flow.reviewer.headers)).json() == []
+    history = (await api.get(f"/notifications/{case.id}/history", headers=flow.reviewer.headers)).json()
+    assert [h["kind"] for h in history][-3:] == [
+        "family_raised_concern",
+        "family_said_went_well",
+        "concern_acknowledged",
+    ]
+    assert "DNACPR" not in str(history)  # the history points at the message; it does not copy it
+
+
+async def test_families_see_only_their_own_messages_and_never_staff_lists(api, flow):
+    case = await flow.notify()
+    first = await session_for(api, (await invite(api, flow, case))["code"])
+    second = await session_for(api, (await invite(api, flow, case))["code"])
+    await api.post("/family/messages", json={"kind": "concern", "text": "First family's concern"}, headers=first)
+    assert (await api.get("/family/messages", headers=second)).json() == []
+    assert len((await api.get("/family/messages", headers=first)).json()) == 1
+    assert (await api.get(f"/notifications/{case.id}/family-messages", headers=first)).status_code == 403
+    assert (await api.get("/family-concerns", headers=first)).status_code == 403
+    too_long = await api.post("/family/messages", json={"kind": "concern", "text": "x" * 5001}, headers=first)
+    assert too_long.status_code == 422
