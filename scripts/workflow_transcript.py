@@ -56,19 +56,42 @@ NOTIFICATION = {
 }
 
 
+FINDINGS = {
+    "pen_portrait": "Joan loved music, her sister's visits and Saturday trips to the market.",
+    "initial_review_evidence": {
+        "family_or_carer_spoken_to_on": "2025-01-14",
+        "gp_records_seen_on": "2025-01-20",
+        "other_professional_spoken_to_on": "2025-02-03",
+    },
+    "grade": 3,
+    "potentially_avoidable": False,
+    "learning_points": ["Swallowing assessments were delayed at the weekend."],
+}
+
+
 class Transcript:
     def __init__(self, api: httpx.AsyncClient, clock: FrozenClock) -> None:
         self.api, self.clock, self.lines = api, clock, ["# One review, notified to completed, with a hold", ""]
         self.etag = ""
 
-    async def call(self, title: str, at: str, who: tuple[str, str], method: str, path: str, body: Any = None) -> Any:
+    async def call(
+        self,
+        title: str,
+        at: str,
+        who: tuple[str, str],
+        method: str,
+        path: str,
+        body: Any = None,
+        if_match: str | None = None,
+    ) -> Any:
+        """One request. Writes send the notification's ETag, or `if_match` for another resource's."""
         self.clock.set(datetime.fromisoformat(at).replace(tzinfo=UTC))
         name, token = who
         headers = {"Authorization": f"Bearer {token}"}
         if method in ("PUT", "POST") and path != "/notifications":
-            headers["If-Match"] = self.etag
+            headers["If-Match"] = if_match or self.etag
         response = await self.api.request(method, path, json=body, headers=headers)
-        if "etag" in response.headers:
+        if "etag" in response.headers and if_match is None:
             self.etag = response.headers["etag"]
         shown_request = f"{method} {path}" + (f"\nIf-Match: {headers['If-Match']}" if "If-Match" in headers else "")
         if body is not None:
@@ -142,15 +165,19 @@ async def main() -> None:
                 f"{base}/holds/{held['hold']['id']}/end",
             )  # fmt: skip
             await t.call(
-                "7. The reviewer submits for sign-off", "2025-02-24T16:00:00", r, "POST", f"{base}/transitions",
+                "7. The reviewer records the findings", "2025-02-24T15:00:00", r, "PUT", f"{base}/findings",
+                FINDINGS, if_match='"0"',
+            )  # fmt: skip
+            await t.call(
+                "8. The reviewer submits for sign-off", "2025-02-24T16:00:00", r, "POST", f"{base}/transitions",
                 {"to": "awaiting_sign_off"},
             )  # fmt: skip
             await t.call(
-                "8. The coordinator signs off", "2025-03-10T10:00:00", c, "POST", f"{base}/transitions",
+                "9. The coordinator signs off", "2025-03-10T10:00:00", c, "POST", f"{base}/transitions",
                 {"to": "completed"},
             )  # fmt: skip
-            await t.call("9. The arithmetic, finally", "2025-03-10T10:05:00", c, "GET", f"{base}/sla")
-            await t.call("10. The timeline", "2025-03-10T10:06:00", c, "GET", f"{base}/history")
+            await t.call("10. The arithmetic, finally", "2025-03-10T10:05:00", c, "GET", f"{base}/sla")
+            await t.call("11. The timeline", "2025-03-10T10:06:00", c, "GET", f"{base}/history")
         await app.state.engine.dispose()
     target = ROOT / "docs" / "workflow-transcript.md"
     target.write_text("\n".join(t.lines) + "\n")
