@@ -95,7 +95,10 @@ def serve(
         workers=workers,
         access_log=False,
         log_config=None,
-        proxy_headers=False,
+        # Client addresses (used to rate-limit family codes) come from X-Forwarded-For only when a
+        # trusted proxy is configured; otherwise every family behind the proxy would share one limit.
+        proxy_headers=config.forwarded_allow_ips is not None,
+        forwarded_allow_ips=config.forwarded_allow_ips,
     )
 
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     family_code_window_seconds: int = Field(default=15 * 60, ge=1)
     concern_acknowledgement_working_days: int = Field(default=10, ge=1, le=60)
     sla_at_risk_days: int = Field(default=30, ge=1, le=180)
+    forwarded_allow_ips: str | None = Field(
+        default=None, description="Proxies trusted to give the client address (X-Forwarded-For); none by default."
+    )
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, gt=0)

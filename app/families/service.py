@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import ColumnElement, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -106,6 +106,7 @@ async def exchange(
     client_key, code_key = f"family-code-client:{client}"[:100], f"family-code:{digest}"
     for key, limit in ((client_key, settings.family_code_failures_per_client),
                        (code_key, settings.family_code_attempts_per_code)):  # fmt: skip
+        await _serialise(session, key)
         count, oldest = await _recent(session, key, now - window)
         if count >= limit:
             assert oldest is not None
@@ -121,10 +122,30 @@ async def exchange(
     if not usable or invitation is None:
         session.add(RateLimitEvent(key=client_key, at=now))
         return Exchange()
-    invitation.used_at = now
+    # Single use, even against a concurrent exchange of the same code: only one UPDATE can match.
+    claimed = await session.exec(
+        update(FamilyInvitation)
+        .where(col(FamilyInvitation.id) == invitation.id, col(FamilyInvitation.used_at).is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.add(RateLimitEvent(key=client_key, at=now))
+        return Exchange()
     lifetime = min(timedelta(seconds=settings.family_session_ttl_seconds), invitation.expires_at - now)
     return Exchange(token=tokens.issue(f"{FAMILY_SUBJECT}{invitation.id}", lifetime),
                     expires_in=int(lifetime.total_seconds()))  # fmt: skip
+
+
+async def _serialise(session: AsyncSession, key: str) -> None:
+    """Requests counting the same key take turns, so a parallel burst cannot all read "under the limit".
+
+    PostgreSQL: a transaction-scoped advisory lock on the key. SQLite: every transaction already holds
+    the write lock (BEGIN IMMEDIATE).
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 async def _recent(session: AsyncSession, key: str, since: datetime) -> tuple[int, datetime | None]:

@@ -20,11 +20,12 @@ STAGE_WORDS = {
 
 HOLD_WORDS = {
     OtherProcess.coroner_investigation: "The review is waiting for the coroner's investigation or inquest.",
-    OtherProcess.police_investigation: "The review is waiting for a police investigation.",
-    OtherProcess.safeguarding_adults_review: "The review is waiting for a safeguarding review.",
-    OtherProcess.safeguarding_adults_enquiry: "The review is waiting for a safeguarding enquiry.",
+    # Said gently: a relative may be part of these processes, and the review must not tip anyone off.
+    OtherProcess.police_investigation: "The review is waiting for another process to finish.",
+    OtherProcess.safeguarding_adults_review: "The review is waiting for another review of the care given.",
+    OtherProcess.safeguarding_adults_enquiry: "The review is waiting for another process to finish.",
     OtherProcess.serious_case_review: "The review is waiting for another review of the care given.",
-    OtherProcess.domestic_homicide_review: "The review is waiting for another review of the death.",
+    OtherProcess.domestic_homicide_review: "The review is waiting for another process to finish.",
     OtherProcess.serious_incident_investigation: "The review is waiting for a hospital or care investigation.",
     OtherProcess.child_death_review: "The review is waiting for the child death review.",
     OtherProcess.family_requested_delay: "The review is paused, as you asked.",

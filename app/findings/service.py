@@ -14,12 +14,23 @@ from app.findings.schemas import Findings, FindingsPublic, FindingsVersionPublic
 from app.flags.service import refresh_flags
 from app.notifications.enums import Stage
 from app.notifications.models import Notification
-from app.reviews.models import HistoryKind
+from app.reviews.models import HistoryKind, Hold
 from app.reviews.service import Context, add_history
 
 # While the review is with the reviewer. Awaiting sign-off they wait for the coordinator (who may send
 # the review back); completed, they are frozen.
-EDITABLE_STAGES = frozenset({Stage.allocated, Stage.initial_review, Stage.focused_review, Stage.on_hold})
+EDITABLE_STAGES = frozenset({Stage.allocated, Stage.initial_review, Stage.focused_review})
+
+
+async def _editable(session: AsyncSession, notification: Notification) -> bool:
+    if notification.stage == Stage.on_hold:  # as editable as the stage it was paused from
+        hold = (
+            await session.exec(
+                select(Hold).where(Hold.notification_id == notification.id, col(Hold.ended_at).is_(None))
+            )
+        ).first()
+        return hold is not None and hold.stage_before in EDITABLE_STAGES
+    return notification.stage in EDITABLE_STAGES
 
 
 async def read(session: AsyncSession, notification: Notification) -> FindingsPublic:
@@ -30,7 +41,7 @@ async def read(session: AsyncSession, notification: Notification) -> FindingsPub
         findings=Findings.model_validate(record.data) if record else Findings(),
         saved_at=record.saved_at if record else None,
         saved_by=record.saved_by if record else None,
-        frozen=notification.stage == Stage.completed,
+        frozen=notification.stage in (Stage.completed, Stage.excluded),
     )
 
 
@@ -39,7 +50,7 @@ async def save(
 ) -> FindingsPublic:
     if notification.stage == Stage.completed:
         raise Conflict("The review is signed off: its findings are frozen.", current_stage=notification.stage)
-    if notification.stage not in EDITABLE_STAGES:
+    if not await _editable(session, notification):
         raise Conflict(f"Findings cannot be changed while the review is {notification.stage}.",
                        current_stage=notification.stage)  # fmt: skip
     record = await session.get(FindingsRecord, notification.id)

@@ -47,11 +47,28 @@ _PHRASES: dict[str, list[tuple[str, ...]]] = {
         ("intellectual", "disability"),
         ("intellectual", "disabilities"),
         ("mental", "handicap"),
+        ("mentally", "handicapped"),
+        ("mental", "retardation"),  # ICD-10's own name for F70-F79
+        ("ld",),
+        ("pmld",),  # profound and multiple learning disabilities
     ],
     "learning difficulties": [("learning", "difficulty"), ("learning", "difficulties")],
-    "Down's syndrome": [("downs", "syndrome"), ("down", "syndrome"), ("trisomy", "21")],
+    "Down's syndrome": [
+        ("downs", "syndrome"),
+        ("down", "syndrome"),
+        ("trisomy", "21"),
+        ("trisomy21",),
+        ("t21",),
+        ("downs",),  # "Downs, frailty": on a certificate or a DNACPR form, nothing else is meant
+    ],
 }
 _ICD10 = re.compile(r"^(F7\d(\.\d+)?|F81\.9|Q90(\.\d+)?)$")
+_ICD10_IN_TEXT = re.compile(r"\b(F7\d(?:\.\d+)?|F81\.9|Q90(?:\.\d+)?)\b", re.IGNORECASE)
+# A phrase never runs across these: "learning, disability benefits" is not "learning disability".
+_SEGMENTS = re.compile(r"[;,.:()\n]+")
+# "Not because of his learning disability": a stated negation close before the words.
+_NEGATIONS = frozenset({"not", "no", "without", "regardless", "irrespective"})
+_NEGATION_REACH = 4
 _ICD10_TERMS = {"F7": "learning disability", "F8": "learning difficulties", "Q9": "Down's syndrome"}
 _APOSTROPHES = re.compile("[\\u2019'`]")  # typed and typographic (U+2019) apostrophes: Down's is Downs
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -60,9 +77,14 @@ _LINES = ["I(a)", "I(b)", "I(c)", "I(d)"]
 
 def _tolerance(word: str) -> int:
     """Typing slips allowed in a word: none in short words (they collide with others), more in long ones."""
-    if len(word) <= 4 or word.isdigit():
+    if len(word) <= 5 or any(c.isdigit() for c in word):  # "trisomy 18" must not pass for "trisomy21"
         return 0
     return 1 if len(word) <= 8 else 2
+
+
+def _alike(typed: str, word: str) -> bool:
+    # Slips rarely change the first letter; requiring it keeps "yearning" from being "learning".
+    return typed[:1] == word[:1] and Levenshtein.distance(typed, word) <= _tolerance(word)
 
 
 def _words(text: str) -> list[str]:
@@ -70,18 +92,27 @@ def _words(text: str) -> list[str]:
 
 
 def find_terms(text: str) -> list[tuple[str, str]]:
-    """(standard term, words as found) for each mention in `text`."""
-    words = _words(text)
+    """(standard term, words as found) for each mention in `text` that is not negated."""
     found = []
-    for term, phrases in _PHRASES.items():
-        for phrase in phrases:
-            size = len(phrase)
-            for start in range(len(words) - size + 1):
-                window = words[start : start + size]
-                if all(Levenshtein.distance(w, p) <= _tolerance(p) for w, p in zip(window, phrase, strict=True)):
+    for segment in _SEGMENTS.split(text):
+        words = _words(segment)
+        for term, phrases in _PHRASES.items():
+            for phrase in phrases:
+                size = len(phrase)
+                for start in range(len(words) - size + 1):
+                    window = words[start : start + size]
+                    if not all(_alike(w, p) for w, p in zip(window, phrase, strict=True)):
+                        continue
+                    if _NEGATIONS & set(words[max(start - _NEGATION_REACH, 0) : start]):
+                        continue
                     found.append((term, " ".join(window)))
-    # One mention per term and spelling, in a stable order.
-    return sorted(set(found))
+    for code in _ICD10_IN_TEXT.findall(text):  # a code typed into the text: "1b Q90.9"
+        coded = learning_disability_code(code.upper())
+        if coded:
+            found.append((coded, code.upper()))
+    # One mention per term and spelling; "downs syndrome" already covers its own "downs".
+    unique = sorted(set(found))
+    return [(t, m) for t, m in unique if not any(t == t2 and m != m2 and m in m2.split() for t2, m2 in unique)]
 
 
 def learning_disability_code(code: str | None) -> str | None:

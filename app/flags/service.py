@@ -60,6 +60,10 @@ async def refresh_flags(session: AsyncSession, notification: Notification, now: 
             raised.append(flag)
     await session.flush()
     notification.open_bias_flags = await _count_open(session, notification.id)
+    waiver = notification.focused_review_waiver
+    if raised and waiver and "bias_flag" in waiver.get("reasons", []):
+        # A waiver covered the flags that stood when it was given; a new one needs its own decision.
+        notification.focused_review_waiver = {**waiver, "reasons": [r for r in waiver["reasons"] if r != "bias_flag"]}
     for flag in raised:
         await emit(session, EventType.flag_raised, notification, now, flag_id=str(flag.id), kind=flag.kind)
     return raised

@@ -173,6 +173,8 @@ async def change_stage(
         raise invalid_field("reason", f"is required to {edge.move.value.replace('_', ' ')}")
     if edge.move is Move.submit_for_sign_off:
         await _refuse_incomplete_findings(session, notification, focused=current is Stage.focused_review)
+    if edge.move is Move.sign_off:  # again: nothing may complete with findings short of what was submitted
+        await _refuse_incomplete_findings(session, notification, focused=notification.focused_review_done)
     if (edge.move is Move.submit_for_sign_off and current is Stage.initial_review) or edge.move is Move.sign_off:
         _refuse_without_focused_review(notification)  # at sign-off too: a reason may have arisen since
     if to is Stage.excluded and current is Stage.on_hold:

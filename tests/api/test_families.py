@@ -101,12 +101,24 @@ async def test_revoking_ends_the_code_and_every_session_at_once(api, flow):
     assert (await api.get("/family/review", headers=family)).status_code == 401
 
 
-async def test_an_expired_invitation_stops_working(api, flow, clock):
+async def test_an_expired_invitation_ends_its_sessions_and_its_code(api, flow, clock, world):
+    from app.auth.service import FAMILY_SUBJECT
+
     case = await flow.notify()
     invited = await invite(api, flow, case)
-    family = await session_for(api, invited["code"])
     clock.set(clock.now() + timedelta(days=28, seconds=1))
-    assert (await api.get("/family/review", headers=family)).status_code == 401
+    # A token that is itself still valid: only the invitation's expiry can refuse it.
+    token = world.tokens.issue(f"{FAMILY_SUBJECT}{invited['invitation']['id']}", timedelta(hours=1))
+    assert (await api.get("/family/review", headers={"Authorization": f"Bearer {token}"})).status_code == 401
+    assert (await api.post("/family/session", json={"code": invited["code"]})).status_code == 401
+
+
+async def test_a_revoked_code_cannot_be_exchanged(api, flow):
+    case = await flow.notify()
+    invited = await invite(api, flow, case)
+    url = f"/notifications/{case.id}/family-invitations/{invited['invitation']['id']}/revocation"
+    await api.post(url, headers=flow.coordinator.headers)
+    assert (await api.post("/family/session", json={"code": invited["code"]})).status_code == 401
 
 
 async def test_guessing_codes_gets_429_not_an_answer(api, flow, settings):

@@ -172,3 +172,36 @@ async def test_a_dnacpr_rationale_in_the_findings_raises_and_withdraws_a_flag(ap
 async def test_invalid_findings_are_refused(api, flow, bad):
     case = await in_initial_review(flow)
     assert (await flow.save_findings(case, bad)).status_code == 422
+
+
+async def test_findings_cannot_be_emptied_by_way_of_a_hold(api, flow):
+    case = await flow.reach("awaiting_sign_off")
+    hold = await flow.hold(case)
+    assert hold.status_code == 201
+    assert (await flow.save_findings(case, {})).status_code == 409  # paused from sign-off: still waiting
+    assert (await flow.end_hold(case, hold.json()["hold"]["id"])).status_code == 200
+    assert (await flow.move(case, "completed", flow.coordinator)).status_code == 200
+
+
+async def test_findings_may_be_drafted_during_a_hold_from_an_editable_stage(api, flow):
+    case = await in_initial_review(flow)
+    assert (await flow.hold(case)).status_code == 201
+    assert (await flow.save_findings(case, {"pen_portrait": "Joan."})).status_code == 200
+
+
+async def test_a_flag_raised_after_a_waiver_needs_a_decision_of_its_own(api, flow):
+    case = await flow.notify(
+        **{"death.cause_of_death": {"part_1": [{"text": "Sepsis"}, {"text": "x", "icd10": "F72"}]}}
+    )
+    assert (await flow.allocate(case)).status_code == 200
+    assert (await flow.move(case, "initial_review", flow.reviewer)).status_code == 200
+    waived = await flow.write("POST", case, "/focused-review-waiver", flow.coordinator, {"reason": "Code in error"})
+    assert waived.json()["focused_review"]["required"] is False
+    rationale = {
+        **COMPLETE_FINDINGS,
+        "dnacpr": {"in_place": True, "rationale_as_recorded": "Severe learning disability"},
+    }
+    assert (await flow.save_findings(case, rationale)).status_code == 200
+    after = await flow.get(case)
+    assert after["focused_review"]["outstanding"] == ["bias_flag"]
+    assert (await flow.move(case, "awaiting_sign_off", flow.reviewer)).status_code == 409

@@ -21,6 +21,16 @@ POSITIVE_LINES = [
     ("Intellectual disability", "learning disability"),
     ("Cerebral palsy and learning disability", "learning disability"),
     ("Downs syndrom", "Down's syndrome"),
+    ("Severe LD", "learning disability"),
+    ("PMLD", "learning disability"),
+    ("T21", "Down's syndrome"),
+    ("Trisomy21", "Down's syndrome"),
+    ("Downs, frailty", "Down's syndrome"),
+    ("Down's, dementia", "Down's syndrome"),
+    ("Severe mental retardation", "learning disability"),
+    ("Mentally handicapped", "learning disability"),
+    ("1b Q90.9", "Down's syndrome"),
+    ("Moderate learning disability (F71)", "learning disability"),
 ]
 
 
@@ -44,6 +54,12 @@ NEGATIVE_LINES = [
     "Disability",
     "Trisomy 18",  # Edwards' syndrome, not Down's
     "Delirium; mental health deterioration",
+    "Decision not based on learning disability",
+    "Not because of his Down's syndrome",
+    "Learning, disability benefits were in place",
+    "Yearning disability",  # a slip would not change the first letter
+    "Gowns syndrome",
+    "Old age",  # "ld" only as a word of its own
 ]
 
 
