@@ -14,8 +14,8 @@ from app.findings.schemas import Findings, FindingsPublic, FindingsVersionPublic
 from app.flags.service import refresh_flags
 from app.notifications.enums import Stage
 from app.notifications.models import Notification
-from app.reviews.models import HistoryKind, Hold
-from app.reviews.service import Context, add_history
+from app.reviews.models import HistoryKind
+from app.reviews.service import Context, add_history, open_hold
 
 # While the review is with the reviewer. Awaiting sign-off they wait for the coordinator (who may send
 # the review back); completed, they are frozen.
@@ -24,11 +24,7 @@ EDITABLE_STAGES = frozenset({Stage.allocated, Stage.initial_review, Stage.focuse
 
 async def _editable(session: AsyncSession, notification: Notification) -> bool:
     if notification.stage == Stage.on_hold:  # as editable as the stage it was paused from
-        hold = (
-            await session.exec(
-                select(Hold).where(Hold.notification_id == notification.id, col(Hold.ended_at).is_(None))
-            )
-        ).first()
+        hold = await open_hold(session, notification)
         return hold is not None and hold.stage_before in EDITABLE_STAGES
     return notification.stage in EDITABLE_STAGES
 

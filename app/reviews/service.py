@@ -178,9 +178,9 @@ async def change_stage(
     if (edge.move is Move.submit_for_sign_off and current is Stage.initial_review) or edge.move is Move.sign_off:
         _refuse_without_focused_review(notification)  # at sign-off too: a reason may have arisen since
     if to is Stage.excluded and current is Stage.on_hold:
-        open_hold = await _open_hold(session, notification)
-        if open_hold is not None:
-            _end(open_hold, ctx)
+        waiting_on = await open_hold(session, notification)
+        if waiting_on is not None:
+            _end(waiting_on, ctx)
 
     if current is Stage.focused_review and to is Stage.awaiting_sign_off:
         notification.focused_review_done = True
@@ -274,7 +274,7 @@ async def allocate(
     if notification.stage == Stage.notified:
         await change_stage(session, ctx, notification, Stage.allocated, None, through_own_endpoint=True)
     elif notification.stage == Stage.on_hold:
-        held = await _open_hold(session, notification)
+        held = await open_hold(session, notification)
         if held is not None and held.stage_before == Stage.notified:
             held.stage_before = Stage.allocated.value  # resumes as allocated, not back to unallocated
     event = EventType.notification_reallocated if previous else EventType.notification_allocated
@@ -358,7 +358,7 @@ def _end(hold: Hold, ctx: Context) -> None:
     hold.ended_by = ctx.principal.subject
 
 
-async def _open_hold(session: AsyncSession, notification: Notification) -> Hold | None:
+async def open_hold(session: AsyncSession, notification: Notification) -> Hold | None:
     query = select(Hold).where(Hold.notification_id == notification.id, col(Hold.ended_at).is_(None))
     return (await session.exec(query)).first()
 
