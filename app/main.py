@@ -19,7 +19,7 @@ from app.core.errors import install_problem_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
-from app.families.router import concerns_router, family_router, messages_router, staff_router
+from app.families.router import concerns_router, family_router, messages_router, staff_router, summary_router
 from app.findings.router import router as findings_router
 from app.health.router import router as health_router
 from app.notifications.router import router as notifications_router
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         family_router,
         messages_router,
         concerns_router,
+        summary_router,
     )
     for router in routers:
         app.include_router(router)

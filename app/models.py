@@ -4,7 +4,7 @@ from app.areas.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import IntegratorClient
 from app.events.models import OutboxEvent
-from app.families.models import FamilyInvitation, FamilyMessage, RateLimitEvent
+from app.families.models import FamilyInvitation, FamilyMessage, FamilySummary, RateLimitEvent
 from app.findings.models import FindingsRecord, FindingsVersion
 from app.flags.models import BiasFlag
 from app.idempotency.models import IdempotencyRecord
@@ -19,6 +19,7 @@ __all__ = [
     "BiasFlag",
     "FamilyInvitation",
     "FamilyMessage",
+    "FamilySummary",
     "FindingsRecord",
     "FindingsVersion",
     "HistoryEntry",

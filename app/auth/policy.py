@@ -45,6 +45,9 @@ class Action(StrEnum):
     family_focused_review_request = "family.focused_review_request"
     family_message_send = "family.message_send"
     family_message_read = "family.message_read"
+    family_summary_choose = "family.summary_choose"
+    family_summary_read = "family.summary_read"
+    family_summary_manage = "family.summary_manage"
     concern_manage = "concern.manage"
     findings_read = "findings.read"
     findings_write = "findings.write"
@@ -72,6 +75,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.family_focused_review_request: frozenset({Role.family}),
     Action.family_message_send: frozenset({Role.family}),
     Action.family_message_read: frozenset({Role.family}),
+    Action.family_summary_choose: frozenset({Role.family}),
+    Action.family_summary_read: frozenset({Role.family}),  # only once complete, asked for and released
+    Action.family_summary_manage: frozenset({Role.coordinator}),
     Action.concern_manage: frozenset({Role.coordinator, Role.reviewer}),
     Action.findings_read: frozenset({Role.coordinator, Role.reviewer}),
     Action.findings_write: frozenset({Role.reviewer}),  # the reviewer allocated (object-level check)

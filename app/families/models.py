@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Text
+from sqlalchemy import Text, false
 from sqlmodel import Field, SQLModel
 
 from app.core.models import utc_field
@@ -31,6 +31,8 @@ class FamilyInvitation(SQLModel, table=True):
     used_at: datetime | None = utc_field(nullable=True, default=None)
     revoked_at: datetime | None = utc_field(nullable=True, default=None)
     revoked_by: str | None = Field(default=None, max_length=80)
+    # The family's choice: send them the summary once the review is complete.
+    wants_summary: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class RateLimitEvent(SQLModel, table=True):
@@ -58,3 +60,14 @@ class FamilyMessage(SQLModel, table=True):
     acknowledge_by: date | None = None  # concerns only: a number of working days after raising
     acknowledged_at: datetime | None = utc_field(nullable=True, default=None)
     acknowledged_by: str | None = Field(default=None, max_length=80)
+
+
+class FamilySummary(SQLModel, table=True):
+    """The summary of a completed review that the coordinator releases to the families who asked for it."""
+
+    __tablename__ = "family_summary"
+
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", primary_key=True)
+    text: str = Field(sa_type=Text)
+    released_at: datetime = utc_field()
+    released_by: str = Field(max_length=80)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.audit import service as audit
 from app.auth.deps import ClockDep, TokensDep
@@ -14,19 +15,24 @@ from app.auth.policy import Action
 from app.core.db import SessionDep
 from app.core.errors import problem_response, problem_responses
 from app.families import service
-from app.families.models import FamilyMessage
+from app.families.models import FamilyMessage, FamilySummary
 from app.families.schemas import (
     FamilyMessagePublic,
     FamilyReview,
     FamilySession,
+    FamilySummaryPublic,
     InvitationCreate,
     InvitationCreated,
     InvitationPublic,
     MessageCreate,
     SessionRequest,
     StaffMessagePublic,
+    StaffSummaryPublic,
+    SummaryChoice,
+    SummaryRelease,
 )
 from app.notifications import service as notifications
+from app.notifications.models import Notification
 from app.reviews.deps import acting
 from app.reviews.service import Context
 
@@ -126,6 +132,29 @@ async def request_focused_review(ctx: FamilyRequester, session: SessionDep) -> F
     return await service.review_for(session, ctx.principal, ctx)
 
 
+FamilyChooser = Annotated[Context, Depends(acting(Action.family_summary_choose))]
+FamilySummaryReader = Annotated[Context, Depends(acting(Action.family_summary_read))]
+
+
+@family_router.put("/summary-preference", response_model=FamilyReview, responses=problem_responses(401, 403, 422))
+async def choose_family_summary(body: SummaryChoice, ctx: FamilyChooser, session: SessionDep) -> FamilyReview:
+    """Say whether you would like to read the summary of the review once it is complete."""
+    await service.choose_summary(session, ctx.principal, ctx, body.wants_summary)
+    return await service.review_for(session, ctx.principal, ctx)
+
+
+@family_router.get("/summary", response_model=FamilySummaryPublic, responses=problem_responses(401, 403, 404))
+async def read_family_summary(ctx: FamilySummaryReader, session: SessionDep) -> FamilySummaryPublic:
+    """The summary of the completed review: there once the review is complete, you asked for it, and the
+    local team released it (404 until then)."""
+    summary = await service.summary_for_family(session, ctx.principal)
+    await audit.record(
+        session, principal=ctx.principal, action=Action.family_summary_read.value, outcome="allowed", at=ctx.now,
+        object_type="notification", object_ids=[str(ctx.principal.notification_id)],
+    )  # fmt: skip
+    return summary
+
+
 FamilySender = Annotated[Context, Depends(acting(Action.family_message_send))]
 FamilyReader = Annotated[Context, Depends(acting(Action.family_message_read))]
 
@@ -159,6 +188,45 @@ def _family_view(message: FamilyMessage) -> FamilyMessagePublic:
         text=message.text,
         raised_at=message.raised_at,
         acknowledged=message.acknowledged_at is not None,
+    )
+
+
+SummaryManager = Annotated[Context, Depends(acting(Action.family_summary_manage))]
+summary_router = APIRouter(prefix="/notifications/{notification_id}/family-summary", tags=["families"])
+
+
+@summary_router.put("", response_model=StaffSummaryPublic, responses=problem_responses(401, 403, 404, 409, 422))
+async def release_family_summary(
+    notification_id: uuid.UUID, body: SummaryRelease, ctx: SummaryManager, session: SessionDep
+) -> StaffSummaryPublic:
+    """Release the summary of a completed review (409 before then) to the families who asked for it.
+    Releasing again replaces the text."""
+    notification = await notifications.get_notification(
+        session, ctx.principal, notification_id, ctx.now, Action.family_summary_manage
+    )
+    summary = await service.release_summary(session, ctx, notification, body.text)
+    return await _staff_summary_view(session, notification, summary)
+
+
+@summary_router.get("", response_model=StaffSummaryPublic, responses=problem_responses(401, 403, 404, 422))
+async def get_family_summary(
+    notification_id: uuid.UUID, ctx: SummaryManager, session: SessionDep
+) -> StaffSummaryPublic:
+    """The released summary (404 if none yet), and how many families asked for it."""
+    notification = await notifications.get_notification(
+        session, ctx.principal, notification_id, ctx.now, Action.family_summary_manage
+    )
+    return await _staff_summary_view(session, notification, await service.staff_summary(session, notification))
+
+
+async def _staff_summary_view(
+    session: AsyncSession, notification: Notification, summary: FamilySummary
+) -> StaffSummaryPublic:
+    return StaffSummaryPublic(
+        text=summary.text,
+        released_at=summary.released_at,
+        released_by=summary.released_by,
+        families_asked=await service.families_asking(session, notification),
     )
 
 

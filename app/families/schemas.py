@@ -37,6 +37,7 @@ class InvitationPublic(BaseModel):
     expires_at: datetime
     used_at: datetime | None
     revoked_at: datetime | None
+    wants_summary: bool = Field(description="The family asked to receive the summary of the completed review.")
 
 
 class InvitationCreated(BaseModel):
@@ -67,6 +68,8 @@ class FamilyReview(BaseModel):
     completed_on: date | None
     team: str = Field(description="Who to contact about the review.")
     focused_review_requested: bool
+    summary_requested: bool = Field(description="You asked to receive the summary when the review is complete.")
+    summary_available: bool = Field(description="The summary is ready to read at /family/summary.")
 
 
 class MessageKind(StrEnum):
@@ -108,3 +111,31 @@ class StaffMessagePublic(BaseModel):
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     overdue: bool = Field(description="A concern not acknowledged by its date.")
+
+
+class SummaryChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    wants_summary: bool
+
+
+class SummaryRelease(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=1, max_length=20000, description="Written for the family, in plain words.")
+
+
+class FamilySummaryPublic(BaseModel):
+    """The released summary, as the family reads it."""
+
+    text: str
+    released_on: date
+
+
+class StaffSummaryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    text: str
+    released_at: datetime
+    released_by: str
+    families_asked: int = Field(description="How many invited family members asked to receive it.")

@@ -18,9 +18,10 @@ from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
 from app.events.service import EventType, emit
 from app.families.codes import code_hash, new_code
-from app.families.models import FamilyInvitation, FamilyMessage, RateLimitEvent
+from app.families.models import FamilyInvitation, FamilyMessage, FamilySummary, RateLimitEvent
 from app.families.schemas import (
     FamilyReview,
+    FamilySummaryPublic,
     InvitationCreate,
     MessageCreate,
     MessageKind,
@@ -172,6 +173,8 @@ async def review_for(session: AsyncSession, principal: Principal, ctx: Context) 
         completed_on=notification.completed_on,
         team=f"The LeDeR team at {area.name}" if area else "Your local LeDeR team",
         focused_review_requested=notification.focused_review_requested_by_family,
+        summary_requested=(await _own_invitation(session, principal)).wants_summary,
+        summary_available=await _readable_summary(session, principal, notification) is not None,
     )
 
 
@@ -282,3 +285,67 @@ def staff_view(message: FamilyMessage, today: date) -> StaffMessagePublic:
         acknowledged_by=message.acknowledged_by,
         overdue=overdue,
     )
+
+
+async def _own_invitation(session: AsyncSession, principal: Principal) -> FamilyInvitation:
+    invitation = await session.get(FamilyInvitation, principal.invitation_id)
+    assert invitation is not None  # resolve_principal checked it on this request
+    return invitation
+
+
+async def choose_summary(session: AsyncSession, principal: Principal, ctx: Context, wants: bool) -> None:
+    """The family says whether they want the summary of the completed review. They may change their mind."""
+    invitation = await _own_invitation(session, principal)
+    if invitation.wants_summary != wants:
+        invitation.wants_summary = wants
+        notification = await _family_notification(session, principal)
+        await add_history(
+            session, principal, ctx.now, notification, HistoryKind.family_summary_choice, wants_summary=wants
+        )
+
+
+async def _readable_summary(
+    session: AsyncSession, principal: Principal, notification: Notification
+) -> FamilySummary | None:
+    """The summary, if this family may read it: the review is complete, they asked, and it was released."""
+    if notification.stage != Stage.completed or not (await _own_invitation(session, principal)).wants_summary:
+        return None
+    return await session.get(FamilySummary, notification.id)
+
+
+async def summary_for_family(session: AsyncSession, principal: Principal) -> FamilySummaryPublic:
+    summary = await _readable_summary(session, principal, await _family_notification(session, principal))
+    if summary is None:
+        raise NotFound("There is no summary to read yet.")
+    return FamilySummaryPublic(text=summary.text, released_on=summary.released_at.date())
+
+
+async def release_summary(session: AsyncSession, ctx: Context, notification: Notification, text: str) -> FamilySummary:
+    """Release (or correct) the summary for the families who asked for it: only of a completed review."""
+    if notification.stage != Stage.completed:
+        raise Conflict("Only the summary of a completed review can be released.")
+    summary = await session.get(FamilySummary, notification.id)
+    if summary is None:
+        summary = FamilySummary(notification_id=notification.id, text=text, released_at=ctx.now,
+                                released_by=ctx.principal.subject)  # fmt: skip
+        session.add(summary)
+    else:
+        summary.text, summary.released_at, summary.released_by = text, ctx.now, ctx.principal.subject
+    await add_history(session, ctx.principal, ctx.now, notification, HistoryKind.family_summary_released)
+    return summary
+
+
+async def staff_summary(session: AsyncSession, notification: Notification) -> FamilySummary:
+    summary = await session.get(FamilySummary, notification.id)
+    if summary is None:
+        raise NotFound("No summary has been released.")
+    return summary
+
+
+async def families_asking(session: AsyncSession, notification: Notification) -> int:
+    query = select(func.count()).where(
+        FamilyInvitation.notification_id == notification.id,
+        col(FamilyInvitation.wants_summary).is_(True),
+        col(FamilyInvitation.revoked_at).is_(None),
+    )
+    return int((await session.exec(query)).one())

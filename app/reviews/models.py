@@ -46,6 +46,8 @@ class HistoryKind(StrEnum):
     family_raised_concern = "family_raised_concern"
     family_said_went_well = "family_said_went_well"
     concern_acknowledged = "concern_acknowledged"
+    family_summary_choice = "family_summary_choice"
+    family_summary_released = "family_summary_released"
 
 
 KIND_MAX_LENGTH = 30

@@ -20,6 +20,8 @@ FAMILY_FIELDS = {
     "completed_on",
     "team",
     "focused_review_requested",
+    "summary_requested",
+    "summary_available",
 }
 
 
