@@ -19,7 +19,9 @@ from app.core.errors import install_problem_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
+from app.families.pages import router as family_pages_router
 from app.families.router import concerns_router, family_router, messages_router, staff_router, summary_router
+from app.families.web import render_problem
 from app.findings.router import router as findings_router
 from app.health.router import router as health_router
 from app.notifications.router import router as notifications_router
@@ -32,8 +34,9 @@ Case management for LeDeR reviews: the mortality reviews of people with a learni
 autistic people in England. Deaths are notified, allocated to a reviewer, reviewed in stages and
 signed off within six months of notification.
 
-Every endpoint needs a bearer token except `/health/*` and `/auth/token`. Errors are RFC 9457
-`application/problem+json`; quote the `request_id` when reporting one.
+Every endpoint needs a bearer token except `/health/*`, `/auth/token` and `/family/session`. Errors
+are RFC 9457 `application/problem+json`; quote the `request_id` when reporting one. Bereaved families
+use the web pages at `/for-families` (not part of this API).
 """
 
 
@@ -67,7 +70,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.tokens = TokenService(settings, app.state.clock)
     app.state.migration_head = head_revision(settings)
 
-    install_problem_handlers(app, on_denied=record_denial)
+    install_problem_handlers(app, on_denied=record_denial, render_page=render_problem)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     routers = (
         health_router,
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         messages_router,
         concerns_router,
         summary_router,
+        family_pages_router,
     )
     for router in routers:
         app.include_router(router)

@@ -8,7 +8,17 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from app.auth.policy import INTEGRATOR_SCOPE, POLICY, Action, Role
 from app.main import create_app
 
-PUBLIC = {"/health/live", "/health/ready", "/auth/token", "/family/session"}
+PUBLIC = {
+    "/health/live",
+    "/health/ready",
+    "/auth/token",
+    "/family/session",
+    # The family pages' own front door: the code form, signing in and out, the stylesheet.
+    "/for-families",
+    "/for-families/sign-in",
+    "/for-families/sign-out",
+    "/for-families/style.css",
+}
 
 
 def _actions(dependant: Dependant) -> set[Action]:

@@ -49,9 +49,20 @@ async def authenticate(
     return principal
 
 
+def authorize(principal: Principal, action: Action) -> None:
+    """Refuse (403) a principal whose role, or integrator scope, the policy table does not allow."""
+    if principal.role not in POLICY[action]:
+        raise Forbidden(f"The {principal.role} role may not {action.value.replace('.', ' ')}.")
+    if principal.role is Role.integrator:
+        if action not in INTEGRATOR_SCOPE:
+            raise Forbidden("Integrator clients may not do this.")  # fail closed on a missing row
+        needed = INTEGRATOR_SCOPE[action]
+        if needed is not None and needed not in principal.scopes:
+            raise Forbidden(f"This client lacks the {needed} scope.")
+
+
 def allow(action: Action) -> Callable[..., Awaitable[Principal]]:
     """The dependency a route uses to say which action it performs; the policy table says who may."""
-    allowed = POLICY[action]
 
     async def check(
         request: Request,
@@ -61,14 +72,7 @@ def allow(action: Action) -> Callable[..., Awaitable[Principal]]:
     ) -> Principal:
         request.state.action = action  # first, so that a refused token is audited against the action
         principal = await authenticate(request, session, tokens, credentials)
-        if principal.role not in allowed:
-            raise Forbidden(f"The {principal.role} role may not {action.value.replace('.', ' ')}.")
-        if principal.role is Role.integrator:
-            if action not in INTEGRATOR_SCOPE:
-                raise Forbidden("Integrator clients may not do this.")  # fail closed on a missing row
-            needed = INTEGRATOR_SCOPE[action]
-            if needed is not None and needed not in principal.scopes:
-                raise Forbidden(f"This client lacks the {needed} scope.")
+        authorize(principal, action)
         return principal
 
     check.leder_action = action  # type: ignore[attr-defined]  # read by the route-policy test

@@ -20,8 +20,11 @@ from app.auth.service import Principal, create_client, issue_user_token
 from app.auth.tokens import TokenService
 from app.core.clock import SystemClock, uk_date
 from app.core.config import Settings
+from app.families.schemas import InvitationCreate
+from app.families.service import invite
 from app.notifications.schemas import NotificationCreate
 from app.notifications.service import create_notification
+from app.reviews.service import Context
 from app.users.schemas import UserCreate
 from app.users.service import create_user
 
@@ -128,6 +131,16 @@ async def load_demo(session: AsyncSession, settings: Settings, *, if_empty: bool
             }
         )
         body.notified_on = min(body.notified_on or today, today)
-        await create_notification(session, coordinators[area], body, now)
+        created = await create_notification(session, coordinators[area], body, now)
+        if index == 0:
+            first = created.notification
     lines.append("12 fictional notifications recorded in 15F and 14L.")
+
+    ctx = Context(coordinators["15F"], now, settings.sla_at_risk_days)
+    invitation = InvitationCreate.model_validate(
+        {"name": "Demo Relative", "relationship": "sister", "contact_preference": "email",
+         "contact": "relative@leder-demo.org.uk"}
+    )  # fmt: skip
+    _, code = await invite(session, ctx, first, invitation, settings.family_invitation_ttl_days)
+    lines += ["", f"A family invitation code for the family pages at /for-families (works once): {code}"]
     return lines

@@ -1,4 +1,4 @@
-"""Every error is RFC 9457 problem+json: one exception class per kind, mapped once to a response."""
+"""Every API error is RFC 9457 problem+json (the family pages answer in HTML): one exception class per kind."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -148,14 +148,20 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
 
 
 DenialHook = Callable[[Request, ProblemError], Awaitable[None]]
+# For the human-facing pages: an HTML answer to a problem on a page route, or None for problem+json.
+PageRenderer = Callable[[Request, int, str | None], Response | None]
 
 
-def install_problem_handlers(app: FastAPI, on_denied: DenialHook) -> None:
-    async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
+def install_problem_handlers(app: FastAPI, on_denied: DenialHook, render_page: PageRenderer | None = None) -> None:
+    def answer(request: Request, status: int, detail: str | None, problem: Callable[[], Response]) -> Response:
+        page = render_page(request, status, detail) if render_page else None
+        return page if page is not None else problem()
+
+    async def handle_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProblemError)
         if exc.audit_outcome is not None:
             await on_denied(request, exc)
-        return problem_response(
+        return answer(request, exc.status, exc.detail, lambda: problem_response(
             exc.status,
             title=exc.title,
             slug=exc.slug,
@@ -163,32 +169,36 @@ def install_problem_handlers(app: FastAPI, on_denied: DenialHook) -> None:
             errors=exc.errors if isinstance(exc, InvalidInput) else None,
             headers=exc.headers(),
             **exc.extensions,
-        )
+        ))  # fmt: skip
 
-    async def handle_http(request: Request, exc: Exception) -> JSONResponse:
+    async def handle_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return problem_response(exc.status_code, detail=exc.detail, headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        return answer(request, exc.status_code, None,
+                      lambda: problem_response(exc.status_code, detail=exc.detail, headers=headers))  # fmt: skip
 
-    async def handle_validation(request: Request, exc: Exception) -> JSONResponse:
+    async def handle_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = _field_errors(exc)
-        return problem_response(
+        return answer(request, 422, None, lambda: problem_response(
             422,
             title=InvalidInput.title,
             slug=InvalidInput.slug,
             detail="; ".join(f"{e.field}: {e.message}" for e in errors),
             errors=errors,
-        )
+        ))  # fmt: skip
 
-    async def handle_integrity(request: Request, exc: Exception) -> JSONResponse:
+    async def handle_integrity(request: Request, exc: Exception) -> Response:
         # Lost a race with a concurrent write of the same unique value (the services check first).
-        return problem_response(409, slug="conflict", detail="This conflicts with a record written meanwhile.")
+        return answer(request, 409, None, lambda: problem_response(
+            409, slug="conflict", detail="This conflicts with a record written meanwhile."
+        ))  # fmt: skip
 
-    async def handle_data(request: Request, exc: Exception) -> JSONResponse:
+    async def handle_data(request: Request, exc: Exception) -> Response:
         # A value the database cannot store, e.g. a NUL character in text for PostgreSQL.
-        return problem_response(
+        return answer(request, 422, None, lambda: problem_response(
             422, title=InvalidInput.title, slug=InvalidInput.slug, detail="A value could not be stored as given."
-        )
+        ))  # fmt: skip
 
     app.add_exception_handler(ProblemError, handle_problem)
     app.add_exception_handler(IntegrityError, handle_integrity)

@@ -30,3 +30,30 @@ HOLD_WORDS = {
     OtherProcess.child_death_review: "The review is waiting for the child death review.",
     OtherProcess.family_requested_delay: "The review is paused, as you asked.",
 }
+
+# The steps a family sees on the progress list, and the step each stage belongs to.
+STEPS = (
+    "We were told of the death",
+    "A reviewer was chosen",
+    "The review",
+    "The local team checks the review",
+    "The review is finished",
+)
+STEP_OF_STAGE = {
+    Stage.notified: 0,
+    Stage.allocated: 1,
+    Stage.initial_review: 2,
+    Stage.focused_review: 2,
+    Stage.on_hold: 2,
+    Stage.awaiting_sign_off: 3,
+    Stage.completed: 4,
+}
+
+# What a page says after a form was sent (the page is shown again after a redirect).
+DONE_WORDS = {
+    "concern": "Thank you. Your concern has been sent to the local team, who will reply.",
+    "went_well": "Thank you. What you said has been passed to the reviewer.",
+    "focused": "You have asked for a focused review. It will take place.",
+    "summary_yes": "We will let you read the summary when the review is finished.",
+    "summary_no": "You have chosen not to receive the summary. You can change your mind at any time.",
+}
