@@ -19,6 +19,7 @@ from app.core.errors import install_problem_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
+from app.events.router import router as events_router
 from app.families.pages import router as family_pages_router
 from app.families.router import concerns_router, family_router, messages_router, staff_router, summary_router
 from app.families.web import render_problem
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         concerns_router,
         summary_router,
         family_pages_router,
+        events_router,
     )
     for router in routers:
         app.include_router(router)

@@ -12,6 +12,7 @@ from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
 from app.reviews.models import HistoryEntry, Hold
 from app.users.models import StaffUser
+from app.worker.models import WorkerLease
 
 __all__ = [
     "Area",
@@ -31,4 +32,5 @@ __all__ = [
     "RateLimitEvent",
     "ReviewerProfile",
     "StaffUser",
+    "WorkerLease",
 ]

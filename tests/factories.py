@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -72,6 +73,14 @@ class World:
             client, secret = await create_client(session, "Test ME office", scopes, areas, self.clock.now())
             await session.commit()
         return client.client_id, secret
+
+    async def integrator(self, api: httpx.AsyncClient, scopes: list[Scope], areas: list[str]) -> dict[str, str]:
+        """Bearer headers for a new integrator client, got the way clients get them."""
+        client_id, secret = await self.client(scopes, areas)
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        response = await api.post("/auth/token", data=form)
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     async def audit_rows(self, **where: Any) -> list[AuditEvent]:
         query = select(AuditEvent).order_by(col(AuditEvent.id))

@@ -27,6 +27,7 @@ class Scope(StrEnum):
 
     notifications_write = "notifications:write"
     notifications_read = "notifications:read"
+    events_read = "events:read"
 
 
 class Action(StrEnum):
@@ -54,6 +55,7 @@ class Action(StrEnum):
     area_read = "area.read"
     area_manage = "area.manage"
     user_manage = "user.manage"
+    events_read = "events.read"
 
 
 POLICY: dict[Action, frozenset[Role]] = {
@@ -84,6 +86,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),
     Action.area_manage: frozenset({Role.admin}),
     Action.user_manage: frozenset({Role.admin}),
+    Action.events_read: frozenset({Role.integrator}),  # limited to the client's areas
 }
 
 # An integrator needs this scope for the action, on top of the role being allowed.
@@ -91,4 +94,5 @@ INTEGRATOR_SCOPE: dict[Action, Scope | None] = {
     Action.notification_create: Scope.notifications_write,
     Action.notification_read: Scope.notifications_read,
     Action.area_read: None,
+    Action.events_read: Scope.events_read,
 }

@@ -1,4 +1,4 @@
-"""Writing outbox events. Delivery (change feed, webhooks) comes with the integrations work."""
+"""Writing outbox events (in the transaction of the change), and reading them back as a change feed."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ class EventType(StrEnum):
     flag_raised = "flag.raised"
     flag_dismissed = "flag.dismissed"
     concern_raised = "concern.raised"
+    sla_at_risk = "sla.at_risk"
+    sla_breached = "sla.breached"
 
 
 async def emit(
