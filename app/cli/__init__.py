@@ -103,6 +103,34 @@ def serve(
 
 
 @cli.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Sweep once and exit (for cron, or a benchmark).")] = False,
+) -> None:
+    """Run beside the API: sweep the SLA clocks every LEDER_WORKER_SWEEP_INTERVAL_SECONDS, announcing
+    each review's crossing into at risk and into breached once. Stops cleanly on SIGTERM."""
+    from app.core.clock import SystemClock
+    from app.core.logging import configure_logging
+    from app.core.migrations import upgrade_to_head
+    from app.worker.runner import AnotherWorkerRuns, Worker, install_signal_handlers
+
+    config = settings()
+    configure_logging(config.log_level)
+    upgrade_to_head(config, quiet=True)
+    runner = Worker(config, SystemClock())
+
+    async def run() -> None:
+        install_signal_handlers(runner)
+        result = await runner.run(once=once)
+        if once:
+            typer.echo(f"sla sweep: {result.changed} changed, {result.announced} announced")
+
+    try:
+        asyncio.run(run())
+    except AnotherWorkerRuns as exc:
+        raise fail(str(exc)) from None
+
+
+@cli.command()
 def migrate() -> None:
     """Bring the database schema to the latest migration."""
     from app.core.migrations import upgrade_to_head

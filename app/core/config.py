@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     family_cookie_secure: bool = True
     concern_acknowledgement_working_days: int = Field(default=10, ge=1, le=60)
     sla_at_risk_days: int = Field(default=30, ge=1, le=180)
+    # The worker (`leder worker`): how often it sweeps the SLA clocks, in how many notifications per
+    # transaction, and how long its lease lasts without renewal (a dead worker's lease lapses).
+    worker_sweep_interval_seconds: int = Field(default=300, ge=1)
+    worker_sweep_chunk: int = Field(default=5000, ge=1, le=100_000)
+    worker_lease_seconds: int = Field(default=60, ge=5)
     forwarded_allow_ips: str | None = Field(
         default=None, description="Proxies trusted to give the client address (X-Forwarded-For); none by default."
     )

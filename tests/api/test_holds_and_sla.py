@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,14 +17,6 @@ async def flow(api, world):
 
 def at(day: str, hour: int = 10) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
-
-
-async def refresh_tokens(flow: Flow) -> None:
-    """Moving the clock by weeks outlives one-hour tokens; issue fresh ones at the new time."""
-    from app.auth.service import issue_user_token
-
-    for staff in (flow.coordinator, flow.reviewer):
-        staff.token = issue_user_token(flow.world.tokens, staff.user, timedelta(hours=1))
 
 
 async def test_a_hold_stops_the_clock_and_resuming_returns_to_the_stage_it_left(api, flow, clock):
@@ -42,7 +34,7 @@ async def test_a_hold_stops_the_clock_and_resuming_returns_to_the_stage_it_left(
     assert body["sla"]["hold_adjusted"]["paused"] is True
 
     clock.set(at("2025-04-16"))  # 30 days later
-    await refresh_tokens(flow)
+    flow.refresh_tokens()
     during = await flow.get(case)
     assert during["sla"]["hold_adjusted"]["due_on"] == "2025-10-17"
     assert during["sla"]["raw"]["due_on"] == "2025-09-17"
@@ -132,11 +124,11 @@ async def test_completion_on_and_after_the_due_date(api, flow, clock, world):
     on_time = await flow.reach("awaiting_sign_off", "9990000018")
     late = await flow.reach("awaiting_sign_off", "9990000026")
     clock.set(at("2025-09-17", hour=22))  # 23:00 in London: still 17 September
-    await refresh_tokens(flow)
+    flow.refresh_tokens()
     await flow.get(on_time)
     met = await flow.move(on_time, "completed", flow.coordinator)
     clock.set(at("2025-09-17", hour=23))  # midnight in London (BST): 18 September
-    await refresh_tokens(flow)
+    flow.refresh_tokens()
     await flow.get(late)
     missed = await flow.move(late, "completed", flow.coordinator)
 
@@ -158,7 +150,7 @@ async def test_the_coordinators_questions_each_take_one_request(api, flow, clock
     assert (await flow.hold(held, expected_end_on="2025-04-01")).status_code == 201
 
     clock.set(at("2025-08-20"))  # the 11 March one is due on 11 September: 22 days left
-    await refresh_tokens(flow)
+    flow.refresh_tokens()
     headers = flow.coordinator.headers
 
     unallocated = (await api.get("/notifications", params={"unallocated": "true"}, headers=headers)).json()
@@ -177,7 +169,7 @@ async def test_the_coordinators_questions_each_take_one_request(api, flow, clock
     assert (rae["active_reviews"], rae["at_risk"], rae["breached"], rae["next_due_on"]) == (1, 1, 0, "2025-09-12")
 
     clock.set(at("2025-09-13"))
-    await refresh_tokens(flow)
+    flow.refresh_tokens()
     breached = await api.get("/notifications", params={"sla_state": "breached"}, headers=flow.coordinator.headers)
     assert [n["id"] for n in breached.json()["items"]] == [old.id, allocated.id]
     on_track = await api.get("/notifications", params={"sla_state": "on_track"}, headers=flow.coordinator.headers)

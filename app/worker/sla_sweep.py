@@ -1,0 +1,145 @@
+"""The SLA sweep: announce each review's crossing into "at risk" and into "breached" exactly once.
+
+Set-based and in chunks of notifications (by id), each chunk its own short transaction: one query
+finds the rows whose state differs from what was last announced (locking them, skipping rows an API
+request holds; the next sweep gets those), one insert writes their events, one update records them.
+A state that falls back (a hold moved the due date) is recorded without an event, so the next rise
+is a new crossing and is announced again. Restarting the sweep repeats nothing: the record is the row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, case, insert, literal, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.events.models import OutboxEvent
+from app.events.service import EventType
+from app.notifications.models import Notification
+from app.reviews.stages import OPEN_STAGES
+from app.sla.clock import SlaState
+from app.sla.service import live_due_ordinal, state_filter
+
+_RANK = {None: 0, SlaState.at_risk.value: 1, SlaState.breached.value: 2}
+_EVENT = {SlaState.at_risk.value: EventType.sla_at_risk, SlaState.breached.value: EventType.sla_breached}
+
+
+def alert_state(today: date, at_risk_days: int) -> ColumnElement[str | None]:
+    """In SQL: 'breached', 'at_risk', or NULL (on track, or closed), as of `today`."""
+    return case(
+        (state_filter(SlaState.breached, today, at_risk_days), literal(SlaState.breached.value)),
+        (state_filter(SlaState.at_risk, today, at_risk_days), literal(SlaState.at_risk.value)),
+        else_=None,
+    )
+
+
+@dataclass
+class SweepResult:
+    examined_chunks: int = 0
+    changed: int = 0
+    announced: int = 0
+
+
+async def sweep(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    today: date,
+    now: datetime,
+    at_risk_days: int,
+    chunk_size: int = 5000,
+    keep_going: Callable[[], bool] = lambda: True,
+    on_chunk: Callable[[SweepResult], Awaitable[None]] | None = None,
+) -> SweepResult:
+    """Sweep every open notification; stops between chunks when `keep_going()` turns false."""
+    result = SweepResult()
+    after: uuid.UUID | None = None
+    while keep_going():
+        async with sessionmaker() as session:
+            upper = await _chunk_end(session, after, chunk_size)
+            if upper is None:
+                await session.commit()
+                break
+            changed, announced = await _sweep_chunk(session, after, upper, today, now, at_risk_days)
+            await session.commit()
+        after = upper
+        result.examined_chunks += 1
+        result.changed += changed
+        result.announced += announced
+        if on_chunk is not None:
+            await on_chunk(result)
+    return result
+
+
+async def _chunk_end(session: AsyncSession, after: uuid.UUID | None, size: int) -> uuid.UUID | None:
+    """The last id of the next `size` open notifications (by the primary key's order)."""
+    chunk = (
+        select(col(Notification.id).label("id"))
+        .where(_open(), *_after(after))
+        .order_by(col(Notification.id))
+        .limit(size)
+        .subquery()
+    )
+    connection = await session.connection()
+    last: uuid.UUID | None = (
+        await connection.execute(select(chunk.c.id).order_by(chunk.c.id.desc()).limit(1))
+    ).scalar()
+    return last
+
+
+def _open() -> ColumnElement[bool]:
+    return col(Notification.stage).in_([s.value for s in OPEN_STAGES])
+
+
+def _after(after: uuid.UUID | None) -> list[ColumnElement[bool]]:
+    return [] if after is None else [col(Notification.id) > after]
+
+
+async def _sweep_chunk(
+    session: AsyncSession, after: uuid.UUID | None, upper: uuid.UUID, today: date, now: datetime, at_risk_days: int
+) -> tuple[int, int]:
+    state = alert_state(today, at_risk_days)
+    due = live_due_ordinal(today)
+    changed_rows = (
+        select(
+            col(Notification.id),
+            col(Notification.area_ods),
+            col(Notification.stage),
+            col(Notification.sla_alerted),
+            state.label("state"),
+            due.label("due"),
+        )
+        .where(_open(), *_after(after), col(Notification.id) <= upper)
+        .where(state.is_distinct_from(col(Notification.sla_alerted)))
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's one writer needs no row locks
+    )
+    rows = (await (await session.connection()).execute(changed_rows)).all()
+    if not rows:
+        return 0, 0
+    rising = [r for r in rows if _RANK[r.state] > _RANK[r.sla_alerted]]
+    if rising:
+        await session.exec(
+            insert(OutboxEvent),
+            params=[
+                {
+                    "event_id": uuid.uuid4(),
+                    "type": _EVENT[r.state].value,
+                    "occurred_at": now,
+                    "notification_id": r.id,
+                    "area_ods": r.area_ods,
+                    "payload": {"stage": r.stage, "due_on": date.fromordinal(r.due).isoformat()},
+                }
+                for r in rising
+            ],
+        )
+    await session.exec(
+        update(Notification)
+        .where(col(Notification.id).in_([r.id for r in rows]))
+        .values(sla_alerted=state)
+        .execution_options(synchronize_session=False)
+    )
+    return len(rows), len(rising)
