@@ -149,19 +149,19 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
 
 DenialHook = Callable[[Request, ProblemError], Awaitable[None]]
 # For the human-facing pages: an HTML answer to a problem on a page route, or None for problem+json.
-PageRenderer = Callable[[Request, int, str | None], Response | None]
+PageRenderer = Callable[[Request, int, Exception], Response | None]
 
 
 def install_problem_handlers(app: FastAPI, on_denied: DenialHook, render_page: PageRenderer | None = None) -> None:
-    def answer(request: Request, status: int, detail: str | None, problem: Callable[[], Response]) -> Response:
-        page = render_page(request, status, detail) if render_page else None
+    def answer(request: Request, status: int, exc: Exception, problem: Callable[[], Response]) -> Response:
+        page = render_page(request, status, exc) if render_page else None
         return page if page is not None else problem()
 
     async def handle_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProblemError)
         if exc.audit_outcome is not None:
             await on_denied(request, exc)
-        return answer(request, exc.status, exc.detail, lambda: problem_response(
+        return answer(request, exc.status, exc, lambda: problem_response(
             exc.status,
             title=exc.title,
             slug=exc.slug,
@@ -174,13 +174,13 @@ def install_problem_handlers(app: FastAPI, on_denied: DenialHook, render_page: P
     async def handle_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         headers = dict(exc.headers or {})
-        return answer(request, exc.status_code, None,
+        return answer(request, exc.status_code, exc,
                       lambda: problem_response(exc.status_code, detail=exc.detail, headers=headers))  # fmt: skip
 
     async def handle_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = _field_errors(exc)
-        return answer(request, 422, None, lambda: problem_response(
+        return answer(request, 422, exc, lambda: problem_response(
             422,
             title=InvalidInput.title,
             slug=InvalidInput.slug,
@@ -190,13 +190,13 @@ def install_problem_handlers(app: FastAPI, on_denied: DenialHook, render_page: P
 
     async def handle_integrity(request: Request, exc: Exception) -> Response:
         # Lost a race with a concurrent write of the same unique value (the services check first).
-        return answer(request, 409, None, lambda: problem_response(
+        return answer(request, 409, exc, lambda: problem_response(
             409, slug="conflict", detail="This conflicts with a record written meanwhile."
         ))  # fmt: skip
 
     async def handle_data(request: Request, exc: Exception) -> Response:
         # A value the database cannot store, e.g. a NUL character in text for PostgreSQL.
-        return answer(request, 422, None, lambda: problem_response(
+        return answer(request, 422, exc, lambda: problem_response(
             422, title=InvalidInput.title, slug=InvalidInput.slug, detail="A value could not be stored as given."
         ))  # fmt: skip
 

@@ -23,6 +23,7 @@ class EventType(StrEnum):
     flag_raised = "flag.raised"
     flag_dismissed = "flag.dismissed"
     concern_raised = "concern.raised"
+    family_summary_released = "family_summary.released"
     sla_at_risk = "sla.at_risk"
     sla_breached = "sla.breached"
 

@@ -23,6 +23,7 @@ from app.families.web import (
     family_page,
     form_token_for,
     render,
+    same_site_only,
     set_session_cookie,
 )
 from app.families.words import DONE_WORDS, STEP_OF_STAGE, STEPS
@@ -31,12 +32,15 @@ from app.reviews.service import Context
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
+# Where an error summary's link takes the reader: the field itself, or a group's first choice.
+ERROR_ANCHORS = {"kind": "kind-concern", "text": "text", "wants_summary": "wants-yes"}
+
 Reader = Annotated[Context, Depends(family_page(Action.family_review_read))]
 Sender = Annotated[Context, Depends(family_page(Action.family_message_send))]
 Requester = Annotated[Context, Depends(family_page(Action.family_focused_review_request))]
 Chooser = Annotated[Context, Depends(family_page(Action.family_summary_choose))]
 SummaryReader = Annotated[Context, Depends(family_page(Action.family_summary_read))]
-FormToken = Annotated[str, Form(max_length=128)]
+FormToken = Annotated[str, Form(pattern=r"^[0-9a-f]{64}$")]
 
 
 def _see_review(done: str) -> RedirectResponse:
@@ -53,18 +57,17 @@ async def start_page(request: Request, signed_out: bool = False) -> Response:
 async def sign_in(
     request: Request, session: SessionDep, tokens: TokensDep, clock: ClockDep, code: Annotated[str, Form()] = ""
 ) -> Response:
+    same_site_only(request)
     code = code.strip()
     if not code:
         return render(request, "start.html", 422, error="Enter the code from your invitation.")
     settings = request.app.state.settings
-    now = clock.now()
     client = request.client.host if request.client else "unknown"
-    result = await service.exchange(session, tokens, settings, code[:64], client, now)
-    outcome = "allowed" if result.token else ("rate_limited" if result.retry_after else "unauthenticated")
-    await audit.record(session, principal=None, action="family.session", outcome=outcome, at=now)
+    result = await service.start_session(session, tokens, settings, code[:64], client, clock.now())
     if result.retry_after is not None:
-        minutes = max(result.retry_after // 60, 1)
-        error = f"Too many codes were tried. Please wait {minutes} minutes and try again."
+        minutes = -(-result.retry_after // 60)  # rounded up
+        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+        error = f"Too many codes were tried. Please wait {wait} and try again."
         response = render(request, "start.html", 429, error=error)
         response.headers["Retry-After"] = str(result.retry_after)
         return response
@@ -78,6 +81,7 @@ async def sign_in(
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
+    same_site_only(request)
     response = RedirectResponse(f"{PREFIX}?signed_out=true", status_code=303)
     clear_session_cookie(response, request.app.state.settings)
     return response
@@ -96,7 +100,7 @@ async def _review_page(
         request, "review.html", status_code,
         review=review, messages=messages, steps=STEPS, step=STEP_OF_STAGE.get(Stage(review.stage)),
         open=review.stage not in (Stage.completed, Stage.excluded),
-        form_token=form_token_for(request),
+        form_token=form_token_for(request), anchors=ERROR_ANCHORS,
         acknowledge_days=request.app.state.settings.concern_acknowledgement_working_days,
         **form,
     )  # fmt: skip
@@ -104,7 +108,8 @@ async def _review_page(
 
 @router.get("/review")
 async def review_page(request: Request, ctx: Reader, session: SessionDep, done: str | None = None) -> Response:
-    return await _review_page(request, ctx, session, done=DONE_WORDS.get(done or ""))
+    # "No" is shown chosen only just after choosing it; before any choice neither answer is marked.
+    return await _review_page(request, ctx, session, done=DONE_WORDS.get(done or ""), chose_no=done == "summary_no")
 
 
 @router.post("/messages")

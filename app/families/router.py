@@ -91,11 +91,8 @@ async def start_family_session(
 ) -> FamilySession | JSONResponse:
     """Exchange an invitation code for a session token for that one review. Wrong codes are counted
     per client and per code; too many in a while answer 429 with `Retry-After`."""
-    now = clock.now()
     client = request.client.host if request.client else "unknown"
-    result = await service.exchange(session, tokens, request.app.state.settings, body.code, client, now)
-    outcome = "allowed" if result.token else ("rate_limited" if result.retry_after else "unauthenticated")
-    await audit.record(session, principal=None, action="family.session", outcome=outcome, at=now)
+    result = await service.start_session(session, tokens, request.app.state.settings, body.code, client, clock.now())
     if result.retry_after is not None:
         return problem_response(
             429,

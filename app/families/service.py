@@ -12,8 +12,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
+from app.audit import service as audit
 from app.auth.service import FAMILY_SUBJECT, Principal
 from app.auth.tokens import TokenService
+from app.core.clock import uk_date
 from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
 from app.events.service import EventType, emit
@@ -136,6 +138,16 @@ async def exchange(
     lifetime = min(timedelta(seconds=settings.family_session_ttl_seconds), invitation.expires_at - now)
     return Exchange(token=tokens.issue(f"{FAMILY_SUBJECT}{invitation.id}", lifetime),
                     expires_in=int(lifetime.total_seconds()))  # fmt: skip
+
+
+async def start_session(
+    session: AsyncSession, tokens: TokenService, settings: Settings, code: str, client: str, now: datetime
+) -> Exchange:
+    """The exchange, audited (for the API and the pages alike)."""
+    result = await exchange(session, tokens, settings, code, client, now)
+    outcome = "allowed" if result.token else ("rate_limited" if result.retry_after else "unauthenticated")
+    await audit.record(session, principal=None, action="family.session", outcome=outcome, at=now)
+    return result
 
 
 async def _serialise(session: AsyncSession, key: str) -> None:
@@ -296,9 +308,11 @@ async def _own_invitation(session: AsyncSession, principal: Principal) -> Family
 async def choose_summary(session: AsyncSession, principal: Principal, ctx: Context, wants: bool) -> None:
     """The family says whether they want the summary of the completed review. They may change their mind."""
     invitation = await _own_invitation(session, principal)
+    notification = await _family_notification(session, principal)
+    if notification.stage == Stage.excluded:
+        raise Conflict("This death will not be reviewed by this programme, so there will be no summary.")
     if invitation.wants_summary != wants:
         invitation.wants_summary = wants
-        notification = await _family_notification(session, principal)
         await add_history(
             session, principal, ctx.now, notification, HistoryKind.family_summary_choice, wants_summary=wants
         )
@@ -317,7 +331,7 @@ async def summary_for_family(session: AsyncSession, principal: Principal) -> Fam
     summary = await _readable_summary(session, principal, await _family_notification(session, principal))
     if summary is None:
         raise NotFound("There is no summary to read yet.")
-    return FamilySummaryPublic(text=summary.text, released_on=summary.released_at.date())
+    return FamilySummaryPublic(text=summary.text, released_on=uk_date(summary.released_at))
 
 
 async def release_summary(session: AsyncSession, ctx: Context, notification: Notification, text: str) -> FamilySummary:
@@ -332,6 +346,8 @@ async def release_summary(session: AsyncSession, ctx: Context, notification: Not
     else:
         summary.text, summary.released_at, summary.released_by = text, ctx.now, ctx.principal.subject
     await add_history(session, ctx.principal, ctx.now, notification, HistoryKind.family_summary_released)
+    # Area systems may contact the families who asked (their codes may have expired by now).
+    await emit(session, EventType.family_summary_released, notification, ctx.now)
     return summary
 
 
@@ -343,6 +359,7 @@ async def staff_summary(session: AsyncSession, notification: Notification) -> Fa
 
 
 async def families_asking(session: AsyncSession, notification: Notification) -> int:
+    # Expired invitations count: the family asked, even if their code has lapsed since.
     query = select(func.count()).where(
         FamilyInvitation.notification_id == notification.id,
         col(FamilyInvitation.wants_summary).is_(True),

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
@@ -22,7 +23,7 @@ from app.auth.policy import Action
 from app.core.clock import uk_date
 from app.core.config import Settings
 from app.core.db import SessionDep
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, ProblemError
 from app.reviews.service import Context
 
 PREFIX = "/for-families"
@@ -48,6 +49,8 @@ templates.env.filters["long_date"] = long_date
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     response = templates.TemplateResponse(request, template, {"prefix": PREFIX, **context}, status_code=status_code)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # Our own forms then carry an Origin (with no-referrer, browsers send "Origin: null").
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -58,9 +61,27 @@ def form_token_for(request: Request) -> str:
     return hmac.new(key, b"family-form:" + session_token.encode(), hashlib.sha256).hexdigest()
 
 
+class FormRefused(Forbidden):
+    """A form post we cannot trust (no valid form token, or sent from another site)."""
+
+
 def check_form_token(request: Request, submitted: str) -> None:
-    if not hmac.compare_digest(form_token_for(request), submitted):
-        raise Forbidden("The form could not be accepted. Please go back, reload the page and try again.")
+    same_site_only(request)
+    if not hmac.compare_digest(form_token_for(request).encode(), submitted.encode()):
+        raise FormRefused("The form could not be accepted. Please go back, reload the page and try again.")
+
+
+def same_site_only(request: Request) -> None:
+    """Refuse form posts another site's page sends, including sign-in and sign-out, which have no
+    session to tie a form token to yet. Browsers say where a request came from in these headers."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    if fetch_site is not None:  # modern browsers: decisive
+        cross_site = fetch_site not in ("same-origin", "none")
+    else:  # older ones: the Origin header, where sent ("null" from an opaque origin is not ours)
+        cross_site = origin is not None and urlsplit(origin).netloc != request.headers.get("host")
+    if cross_site:
+        raise FormRefused("The form could not be accepted. Please go back, reload the page and try again.")
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str, max_age: int) -> None:
@@ -90,27 +111,33 @@ def family_page(action: Action) -> Callable[..., Awaitable[Context]]:
 
 
 _PAGE_ERRORS = {
-    403: ("This page is not available", "You may not see this page."),
+    403: (
+        "This page is not available",
+        "These pages are for families following a review. If you think you should see this page, please "
+        "contact the local LeDeR team.",
+    ),
     404: ("Page not found", "There is nothing at this address."),
     405: ("Page not found", "There is nothing at this address."),
     409: ("This could not be done", "Please contact the local team."),
     413: ("That was too long", "Please shorten what you wrote and try again."),
-    422: ("Something was missing", "Please go back and check what you entered."),
+    422: ("Something was not right", "Please go back and check what you entered."),
 }
 
 
-def render_problem(request: Request, status: int, detail: str | None) -> Response | None:
+def render_problem(request: Request, status: int, exc: Exception) -> Response | None:
     """The problem handlers' hook: on a family page, answer with a page in plain words."""
-    if not request.url.path.startswith(PREFIX):
+    if request.url.path != PREFIX and not request.url.path.startswith(PREFIX + "/"):
         return None
     settings: Settings = request.app.state.settings
+    signed_in = COOKIE in request.cookies
     if status == 401:
-        response = render(request, "start.html", 401, error=None, ended=True)
+        # "Ended" only for someone who had a session; a first visit just sees the start page.
+        response = render(request, "start.html", 401, error=None, ended=signed_in)
         clear_session_cookie(response, settings)
         return response
     title, fallback = _PAGE_ERRORS.get(status, ("Sorry, something went wrong", "Please try again later."))
-    # Details our family services raise are written for families; others (403's) are for API clients.
-    said = detail if status in (404, 409) and detail else fallback
-    if status == 403 and detail and detail.startswith("The form"):
-        said = detail
-    return render(request, "problem.html", status, title=title, detail=said)
+    # Details our family services raise are written for families; others (a 403's) are for API clients.
+    written_for_families = status in (404, 409) or isinstance(exc, FormRefused)
+    detail = exc.detail if isinstance(exc, ProblemError) else None
+    said = detail if written_for_families and detail else fallback
+    return render(request, "problem.html", status, title=title, detail=said, signed_in=signed_in)

@@ -54,6 +54,6 @@ DONE_WORDS = {
     "concern": "Thank you. Your concern has been sent to the local team, who will reply.",
     "went_well": "Thank you. What you said has been passed to the reviewer.",
     "focused": "You have asked for a focused review. It will take place.",
-    "summary_yes": "We will let you read the summary when the review is finished.",
+    "summary_yes": "Your choice is saved: you would like to read the summary of the review.",
     "summary_no": "You have chosen not to receive the summary. You can change your mind at any time.",
 }

@@ -86,21 +86,19 @@ async def test_a_burst_of_wrong_codes_gets_429_with_retry_after(browser, setting
 
 async def test_without_a_session_the_pages_ask_for_a_code(browser):
     for method, path in [("GET", "/review"), ("GET", "/summary"), ("POST", "/messages"), ("POST", "/focused-review")]:
-        response = await browser.request(method, f"{PAGES}{path}", data={"form_token": "x"})
+        response = await browser.request(method, f"{PAGES}{path}", data={"form_token": "0" * 64})
         assert response.status_code == 401, path
         assert "text/html" in response.headers["content-type"]
-        assert "Your session has ended" in response.text
+        assert 'for="code"' in response.text
+        assert "Your session has ended" not in response.text  # a first visit, not an ended session
 
 
-async def test_a_bearer_token_does_not_open_the_pages_and_the_cookie_does_not_open_the_api(api, flow, browser):
+async def test_a_bearer_token_does_not_open_the_pages(api, flow, browser):
     case = await flow.notify()
     code = (await invite(api, flow, case))["code"]
     token = (await api.post("/family/session", json={"code": code})).json()["access_token"]
     page = await browser.get(f"{PAGES}/review", headers={"Authorization": f"Bearer {token}"})
     assert page.status_code == 401
-    other_code = (await invite(api, flow, case))["code"]
-    await sign_in(browser, other_code)
-    assert (await browser.get("/family/review")).status_code == 401  # the cookie is scoped to the pages
 
 
 async def test_staff_cannot_use_the_pages(api, flow, browser):
@@ -115,6 +113,10 @@ async def test_forms_need_the_pages_own_token(api, flow, browser):
     await sign_in(browser, (await invite(api, flow, case))["code"])
     forged = await browser.post(f"{PAGES}/messages", data={"kind": "concern", "text": "x", "form_token": "0" * 64})
     assert forged.status_code == 403
+    assert "The form could not be accepted" in forged.text
+    for odd in ("é" * 64, "☃", "%FF", "0" * 65):
+        malformed = await browser.post(f"{PAGES}/focused-review", data={"form_token": odd})
+        assert malformed.status_code == 422, odd  # refused as a page, never a 500
     missing = await browser.post(f"{PAGES}/focused-review")
     assert missing.status_code == 422
     assert "text/html" in missing.headers["content-type"]
@@ -182,7 +184,27 @@ async def test_revoking_the_invitation_ends_the_page_session(api, flow, browser)
         headers=flow.coordinator.headers,
     )
     assert revoked.status_code == 200
-    assert (await browser.get(f"{PAGES}/review")).status_code == 401
+    ended = await browser.get(f"{PAGES}/review")
+    assert ended.status_code == 401
+    assert "Your session has ended" in ended.text
+
+
+async def test_forms_from_another_site_are_refused_even_signing_in(api, flow, browser):
+    case = await flow.notify()
+    code = (await invite(api, flow, case))["code"]
+    evil = await browser.post(f"{PAGES}/sign-in", data={"code": code}, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403
+    assert "set-cookie" not in evil.headers
+    cross = await browser.post(f"{PAGES}/sign-in", data={"code": code}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+    ours = await browser.post(
+        f"{PAGES}/sign-in", data={"code": code},
+        headers={"Origin": "https://testserver", "Sec-Fetch-Site": "same-origin"},
+    )  # fmt: skip
+    assert ours.status_code == 303  # the code was not used up by the refused attempts
+    out = await browser.post(f"{PAGES}/sign-out", headers={"Sec-Fetch-Site": "cross-site"})
+    assert out.status_code == 403
+    assert (await browser.get(f"{PAGES}/review")).status_code == 200  # still signed in
 
 
 async def test_signing_out_clears_the_session(api, flow, browser):

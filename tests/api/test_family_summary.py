@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.auth.policy import Role
+from app.auth.policy import Role, Scope
 from tests.api.test_families import invite, session_for
 from tests.workflow import Flow
 
@@ -84,11 +84,13 @@ async def test_the_choice_is_each_family_members_own(api, flow):
 
 async def test_a_family_never_reads_another_reviews_summary(api, flow):
     theirs = await flow.reach("completed")
-    mine = await flow.reach("initial_review", number="4010232137")
+    mine = await flow.reach("completed", number="4010232137")
     family = await session_for(api, (await invite(api, flow, mine))["code"])
     await api.put("/family/summary-preference", json={"wants_summary": True}, headers=family)
-    assert (await release(api, flow, theirs)).status_code == 200
+    assert (await release(api, flow, theirs, {"text": "Their summary."})).status_code == 200
     assert (await api.get("/family/summary", headers=family)).status_code == 404
+    assert (await release(api, flow, mine, {"text": "Our summary."})).status_code == 200
+    assert (await api.get("/family/summary", headers=family)).json()["text"] == "Our summary."
     staff_route = await api.get(f"/notifications/{theirs.id}/family-summary", headers=family)
     assert staff_route.status_code == 403
 
@@ -111,3 +113,29 @@ async def test_only_the_areas_coordinator_releases_or_reads_the_staff_view(api, 
     assert (await api.get(f"/notifications/{case.id}/family-summary", headers=flow.coordinator.headers)).json()[
         "text"
     ] == SUMMARY["text"]
+
+
+async def test_the_release_date_is_the_day_in_england_and_the_release_is_announced(api, world, flow, clock):
+    from datetime import UTC, datetime
+
+    case = await flow.reach("completed")
+    family = await session_for(api, (await invite(api, flow, case))["code"])
+    await api.put("/family/summary-preference", json={"wants_summary": True}, headers=family)
+    clock.set(datetime(2025, 6, 1, 23, 30, tzinfo=UTC))  # 00:30 on 2 June in England
+    flow.refresh_tokens()
+    family = await session_for(api, (await invite(api, flow, case))["code"])
+    await api.put("/family/summary-preference", json={"wants_summary": True}, headers=family)
+    assert (await release(api, flow, case)).status_code == 200
+    assert (await api.get("/family/summary", headers=family)).json()["released_on"] == "2025-06-02"
+    reader = await world.integrator(api, [Scope.events_read], ["15F"])
+    types = [e["type"] for e in (await api.get("/events", headers=reader)).json()["items"]]
+    assert types[-1] == "family_summary.released"
+
+
+async def test_there_is_no_summary_to_ask_for_when_the_death_is_not_reviewed(api, flow):
+    case = await flow.notify()
+    family = await session_for(api, (await invite(api, flow, case))["code"])
+    excluded = await flow.move(case, "excluded", flow.coordinator, "duplicate of an earlier notification")
+    assert excluded.status_code == 200
+    refused = await api.put("/family/summary-preference", json={"wants_summary": True}, headers=family)
+    assert refused.status_code == 409
