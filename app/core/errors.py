@@ -136,11 +136,15 @@ def problem_response(
 
 
 def _field_errors(exc: RequestValidationError) -> list[FieldError]:
-    # Never echo the input back: it may be an NHS number or a name.
+    return field_errors(exc.errors())
+
+
+def field_errors(errors: Sequence[Any], default_location: str = "body") -> list[FieldError]:
+    """Pydantic's errors as ours. Never echo the input back: it may be an NHS number or a name."""
     out = []
-    for err in exc.errors():
+    for err in errors:
         loc = [str(part) for part in err.get("loc", ())]
-        location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else "body"
+        location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else default_location
         path = loc[1:] if loc and loc[0] == location else loc
         message = str(err.get("msg", "invalid"))
         out.append(FieldError(field=".".join(path) or location, location=location, message=message))

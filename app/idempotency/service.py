@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import select
@@ -21,6 +22,11 @@ def _fingerprint(body: BaseModel) -> str:
 
 async def find(session: AsyncSession, owner: str, key: str, body: BaseModel) -> str | None:
     """The id created under this key before, if the body is the same; 422 if it differs."""
+    record = await find_record(session, owner, key, body)
+    return None if record is None else record.resource_id
+
+
+async def find_record(session: AsyncSession, owner: str, key: str, body: BaseModel) -> IdempotencyRecord | None:
     record = (
         await session.exec(
             select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
@@ -30,11 +36,17 @@ async def find(session: AsyncSession, owner: str, key: str, body: BaseModel) -> 
         return None
     if record.request_sha256 != _fingerprint(body):
         raise invalid_field("Idempotency-Key", "was already used with a different request body", location="header")
-    return record.resource_id
+    return record
 
 
 async def remember(
-    session: AsyncSession, owner: str, key: str, body: BaseModel, resource_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    owner: str,
+    key: str,
+    body: BaseModel,
+    resource_id: uuid.UUID | str,
+    now: datetime,
+    response: dict[str, Any] | None = None,
 ) -> None:
     session.add(
         IdempotencyRecord(
@@ -43,6 +55,7 @@ async def remember(
             request_sha256=_fingerprint(body),
             resource_id=str(resource_id),
             created_at=now,
+            response=response,
         )
     )
     await session.flush()

@@ -11,9 +11,11 @@ from app.auth.policy import Action
 from app.auth.service import Principal
 from app.core.clock import uk_date
 from app.core.db import SessionDep
-from app.core.errors import problem_responses
+from app.core.errors import invalid_field, problem_responses
 from app.core.etag import etag
-from app.notifications import service
+from app.idempotency import service as idempotency
+from app.notifications import batch, service
+from app.notifications.batch import BatchCreate, BatchResult
 from app.notifications.enums import Stage
 from app.notifications.schemas import NotificationCreate, NotificationPage, NotificationView
 from app.sla.clock import SlaState
@@ -65,6 +67,37 @@ async def create_notification(
         response.headers["Idempotent-Replayed"] = "true"
     related = (await service.load_related(session, [notification.id]))[notification.id]
     return service.to_view(principal, notification, related, uk_date(now), _at_risk_days(request))
+
+
+@router.post("/batch", response_model=BatchResult, responses=problem_responses(401, 403, 409, 413, 422))
+async def create_notifications_batch(
+    body: BatchCreate,
+    principal: CanCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> BatchResult:
+    """Up to 500 notifications in one request (integrators pushing from NHS systems; coordinators).
+
+    Each item is validated and stored on its own, exactly as `POST /notifications` would: the answer
+    lists, per item, `created` with its id, `duplicate` with the existing id where the caller may see it,
+    or `invalid`/`refused` with the reasons. Valid items are stored even when others fail. With an
+    `Idempotency-Key`, a retry of the same body replays the first answer and stores nothing twice.
+    """
+    now = clock.now()
+    if idempotency_key is not None:
+        earlier = await idempotency.find_record(session, principal.subject, idempotency_key, body)
+        if earlier is not None:
+            if earlier.response is None:
+                raise invalid_field("Idempotency-Key", "was already used for another request", location="header")
+            response.headers["Idempotent-Replayed"] = "true"
+            return BatchResult.model_validate(earlier.response)
+    result = await batch.record_batch(session, principal, body, now)
+    if idempotency_key is not None:
+        answer = result.model_dump(mode="json")
+        await idempotency.remember(session, principal.subject, idempotency_key, body, "batch", now, answer)
+    return result
 
 
 @router.get("", response_model=NotificationPage, responses=problem_responses(401, 403, 422))
