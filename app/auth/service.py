@@ -61,18 +61,8 @@ async def resolve_principal(session: AsyncSession, token: VerifiedToken, now: da
             raise InvalidToken("invalid token") from None
         return _staff_principal(await session.get(StaffUser, user_id))
     if token.subject.startswith(CLIENT_SUBJECT):
-        client = await session.get(IntegratorClient, token.subject.removeprefix(CLIENT_SUBJECT))
-        if client is None or not client.active:
-            raise InvalidToken("unknown or inactive client")
         granted = _known_scopes(str(token.claims.get("scope", "")).split())
-        return Principal(
-            subject=token.subject,
-            role=Role.integrator,
-            client_id=client.client_id,
-            # A scope withdrawn from the client stops working at once, even in tokens already issued.
-            scopes=granted & _known_scopes(client.scopes),
-            client_areas=frozenset(client.areas),
-        )
+        return await client_principal(session, token.subject.removeprefix(CLIENT_SUBJECT), granted)
     if token.subject.startswith(FAMILY_SUBJECT):
         try:
             invitation_id = uuid.UUID(token.subject.removeprefix(FAMILY_SUBJECT))
@@ -95,6 +85,22 @@ def _staff_principal(user: StaffUser | None) -> Principal:
     if user is None or not user.active:
         raise InvalidToken("unknown or inactive user")
     return Principal(subject=f"{USER_SUBJECT}{user.id}", role=Role(user.role), area=user.area_ods, user_id=user.id)
+
+
+async def client_principal(session: AsyncSession, client_id: str, granted: frozenset[Scope] | None = None) -> Principal:
+    """An integrator client as it stands now: scopes (narrowed to `granted`, a token's) and areas."""
+    client = await session.get(IntegratorClient, client_id)
+    if client is None or not client.active:
+        raise InvalidToken("unknown or inactive client")
+    scopes = _known_scopes(client.scopes)
+    return Principal(
+        subject=f"{CLIENT_SUBJECT}{client.client_id}",
+        role=Role.integrator,
+        client_id=client.client_id,
+        # A scope withdrawn from the client stops working at once, even in tokens already issued.
+        scopes=scopes if granted is None else granted & scopes,
+        client_areas=frozenset(client.areas),
+    )
 
 
 def _known_scopes(values: Iterable[str]) -> frozenset[Scope]:

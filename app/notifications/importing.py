@@ -1,0 +1,151 @@
+"""`leder import FILE`: notifications from CSV or JSON Lines, streamed, each row on its own.
+
+JSON Lines: one notification per line, as for `POST /notifications`. CSV: a header of dotted field
+names (`person.nhs_number`, `death.cause_of_death.part_1`, ...); see `FLAT_LISTS` and `FLAT_BOOLEANS`
+for the cells that hold lists or yes/no. Rows are stored in transactions of `chunk` rows, each row in
+a savepoint. A row's idempotency key is the hash of its content, so running the same file again (after
+a crash, say) stores nothing twice and reports those rows as already recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.service import Principal
+from app.notifications.batch import ItemResult, ItemStatus, record_item
+
+# Cells holding lists: cause-of-death lines separated by "|", each "text [ICD-10]"; others by ";".
+FLAT_CAUSE_LINES = {"death.cause_of_death.part_1", "death.cause_of_death.part_2"}
+FLAT_LISTS = {"death.other_processes", "care_providers"}
+FLAT_BOOLEANS = {
+    "person.autism",
+    "person.lived_alone",
+    "person.out_of_area_placement",
+    "death.died_in_england",
+    "death.dnacpr.in_place",
+    "national_data_opt_out",
+}
+_TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
+_CAUSE_LINE = re.compile(r"^(?P<text>.*?)\s*(?:\[(?P<code>[^\]]*)\])?$")
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    counts: dict[ItemStatus, int] = field(default_factory=lambda: dict.fromkeys(ItemStatus, 0))
+
+
+def row_from_csv(flat: dict[str, str | None]) -> dict[str, Any]:
+    """A CSV row (dotted headers) as the nested body `POST /notifications` takes. Empty cells are
+    left out; a cell that is not a yes/no where one is needed is passed on for validation to refuse."""
+    nested: dict[str, Any] = {}
+    for path, cell in flat.items():
+        text = (cell or "").strip()
+        if not path or not text:
+            continue
+        value: Any = text
+        if path in FLAT_BOOLEANS:
+            value = True if text.lower() in _TRUE else False if text.lower() in _FALSE else text
+        elif path in FLAT_CAUSE_LINES:
+            value = [_cause_line(line) for line in text.split("|") if line.strip()]
+        elif path in FLAT_LISTS:
+            value = [item.strip() for item in text.split(";") if item.strip()]
+        target = nested
+        *parents, leaf = path.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                break
+        else:
+            target[leaf] = value
+    return nested
+
+
+def _cause_line(line: str) -> dict[str, str]:
+    found = _CAUSE_LINE.match(line.strip())
+    assert found is not None  # the pattern matches any text
+    return {"text": found["text"], **({"icd10": found["code"]} if found["code"] else {})}
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    body: Any  # what validation will judge; None when the line could not be read at all
+    problem: str | None = None
+
+
+def read_rows(stream: IO[bytes], path: Path) -> Iterator[Row]:
+    """Rows of a `.csv` file, or else JSON Lines, one at a time (the file is never held in memory)."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from _csv_rows(text) if path.suffix.lower() == ".csv" else _json_lines(text)
+    finally:
+        text.detach()  # the caller's stream stays open (it reads the position for its progress bar)
+
+
+def _csv_rows(text: IO[str]) -> Iterator[Row]:
+    reader = csv.DictReader(text)
+    for record in reader:
+        if None in record:  # more cells than headers
+            yield Row(reader.line_num, None, "the row has more cells than the header")
+        else:
+            yield Row(reader.line_num, row_from_csv(record))
+
+
+def _json_lines(text: IO[str]) -> Iterator[Row]:
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            body = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Row(number, None, f"not JSON: {exc.msg} at column {exc.colno}")
+            continue
+        yield Row(number, body) if isinstance(body, dict) else Row(number, None, "not a JSON object")
+
+
+def row_key(body: Any) -> str:
+    """The row's idempotency key: the same content gives the same key, whichever run or file."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return "import:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def import_rows(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    rows: Iterator[Row],
+    now: Callable[[], datetime],
+    on_result: Callable[[Row, ItemResult], Awaitable[None]],
+    chunk: int = 500,
+) -> ImportSummary:
+    """Store the rows, `chunk` per transaction; `on_result` hears about every row, in order."""
+    summary = ImportSummary()
+    while True:
+        batch = [row for _, row in zip(range(chunk), rows, strict=False)]
+        if not batch:
+            return summary
+        results: list[tuple[Row, ItemResult]] = []
+        async with sessionmaker() as session:
+            for row in batch:
+                if row.body is None:
+                    result = ItemResult(index=row.line, status=ItemStatus.invalid, detail=row.problem)
+                else:
+                    result = await record_item(session, principal, row.line, row.body, now(), row_key(row.body))
+                results.append((row, result))
+            await session.commit()
+        for row, result in results:  # reported once committed: the report never claims a rolled-back row
+            summary.rows += 1
+            summary.counts[result.status] += 1
+            await on_result(row, result)
