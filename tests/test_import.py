@@ -107,7 +107,9 @@ def test_the_client_must_exist_and_may_write(run, tmp_path):  # noqa: F811
     path.write_text("")
     assert "no active integrator client" in run("import", str(path), "--client", "lc_nobody").output
     reader = run("clients", "add", "--name", "Reader", "--scope", "notifications:read", "--area", "15F")
-    reader_id = re.search(r"client_id=(\S+)", reader.output)[1]
+    found = re.search(r"client_id=(\S+)", reader.output)
+    assert found, reader.output
+    reader_id = found[1]
     refused = run("import", str(path), "--client", reader_id)
     assert refused.exit_code != 0
     assert "lacks the notifications:write scope" in refused.output

@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,7 +47,7 @@ class ImportSummary:
     counts: dict[ItemStatus, int] = field(default_factory=lambda: dict.fromkeys(ItemStatus, 0))
 
 
-def row_from_csv(flat: dict[str, str | None]) -> dict[str, Any]:
+def row_from_csv(flat: Mapping[str, str | None]) -> dict[str, Any]:
     """A CSV row (dotted headers) as the nested body `POST /notifications` takes. Empty cells are
     left out; a cell that is not a yes/no where one is needed is passed on for validation to refuse."""
     nested: dict[str, Any] = {}
