@@ -29,6 +29,7 @@ from app.notifications.router import router as notifications_router
 from app.reviewers.router import router as reviewers_router
 from app.reviews.router import router as reviews_router
 from app.users.router import router as users_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
 Case management for LeDeR reviews: the mortality reviews of people with a learning disability and
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         summary_router,
         family_pages_router,
         events_router,
+        webhooks_router,
     )
     for router in routers:
         app.include_router(router)

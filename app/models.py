@@ -12,6 +12,7 @@ from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
 from app.reviews.models import HistoryEntry, Hold
 from app.users.models import StaffUser
+from app.webhooks.models import FeedPosition, WebhookDelivery, WebhookEndpoint
 from app.worker.models import WorkerLease
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "FamilyInvitation",
     "FamilyMessage",
     "FamilySummary",
+    "FeedPosition",
     "FindingsRecord",
     "FindingsVersion",
     "HistoryEntry",
@@ -32,5 +34,7 @@ __all__ = [
     "RateLimitEvent",
     "ReviewerProfile",
     "StaffUser",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkerLease",
 ]

@@ -28,6 +28,7 @@ class Scope(StrEnum):
     notifications_write = "notifications:write"
     notifications_read = "notifications:read"
     events_read = "events:read"
+    webhooks_manage = "webhooks:manage"
 
 
 class Action(StrEnum):
@@ -56,6 +57,7 @@ class Action(StrEnum):
     area_manage = "area.manage"
     user_manage = "user.manage"
     events_read = "events.read"
+    webhooks_manage = "webhooks.manage"
 
 
 POLICY: dict[Action, frozenset[Role]] = {
@@ -87,6 +89,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.area_manage: frozenset({Role.admin}),
     Action.user_manage: frozenset({Role.admin}),
     Action.events_read: frozenset({Role.integrator}),  # limited to the client's areas
+    Action.webhooks_manage: frozenset({Role.integrator}),  # their own endpoints only
 }
 
 # An integrator needs this scope for the action, on top of the role being allowed.
@@ -95,4 +98,5 @@ INTEGRATOR_SCOPE: dict[Action, Scope | None] = {
     Action.notification_read: Scope.notifications_read,
     Action.area_read: None,
     Action.events_read: Scope.events_read,
+    Action.webhooks_manage: Scope.webhooks_manage,
 }

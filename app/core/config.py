@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     worker_sweep_interval_seconds: int = Field(default=300, ge=1)
     worker_sweep_chunk: int = Field(default=5000, ge=1, le=100_000)
     worker_lease_seconds: int = Field(default=60, ge=5)
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Webhooks: attempts before a delivery is dead-lettered, the timeout of one attempt, the backoff
+    # between attempts (doubling from the base, with full jitter, capped), how long a worker's claim
+    # on a delivery lasts, and hosts allowed despite resolving to private or loopback addresses.
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_claim_seconds: int = Field(default=60, ge=1)
+    webhook_allowed_private_hosts: list[str] = Field(default_factory=list)
     forwarded_allow_ips: str | None = Field(
         default=None, description="Proxies trusted to give the client address (X-Forwarded-For); none by default."
     )

@@ -45,13 +45,17 @@ def cursor_of(event: OutboxEvent) -> Cursor:
     return Cursor(event.tx_order, event.id)
 
 
-async def read_feed(session: AsyncSession, after: Cursor, limit: int, areas: Sequence[str]) -> Sequence[OutboxEvent]:
+async def read_feed(
+    session: AsyncSession, after: Cursor, limit: int, areas: Sequence[str] | None
+) -> Sequence[OutboxEvent]:
+    """Events after the cursor, in commit order: of these areas, or of all (`None`, for the worker)."""
     tx, ident = col(OutboxEvent.tx_order), col(OutboxEvent.id)
+    in_areas = true() if areas is None else col(OutboxEvent.area_ods).in_(sorted(areas))
     query = (
         select(OutboxEvent)
         .where(
             or_(tx > after.tx_order, and_(tx == after.tx_order, ident > after.id)),
-            col(OutboxEvent.area_ods).in_(sorted(areas)),
+            in_areas,
             await _settled(session),
         )
         .order_by(tx, ident)

@@ -1,8 +1,10 @@
-"""`leder worker`: runs beside the API and sweeps the SLA clocks.
+"""`leder worker`: runs beside the API; delivers webhooks and sweeps the SLA clocks.
 
-On SQLite one worker at a time (it holds the "worker" lease; a second one refuses to start). On
-PostgreSQL any number may run: the sweep locks the rows it changes and skips rows others hold.
-SIGTERM or SIGINT: the chunk in hand is finished and committed, the lease released, then it exits.
+Every `LEDER_WORKER_POLL_SECONDS` it moves new events into webhook deliveries and sends what is due;
+every `LEDER_WORKER_SWEEP_INTERVAL_SECONDS` it sweeps the SLA clocks. On SQLite one worker at a time
+(it holds the "worker" lease; a second one refuses to start). On PostgreSQL any number may run: rows
+are claimed with SKIP LOCKED. SIGTERM or SIGINT: the round in hand is finished and recorded, the
+lease released, then it exits.
 """
 
 from __future__ import annotations
@@ -13,18 +15,22 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
+
+import httpx
 
 from app.core.clock import Clock, uk_date
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
+from app.webhooks.delivery import deliver_due, fan_out
 from app.worker import leases
 from app.worker.sla_sweep import SweepResult, sweep
 
 log = logging.getLogger("leder.worker")
 
 SQLITE_LEASE = "worker"
+FAN_OUT_BATCH = 500
+DELIVERY_ROUNDS_PER_POLL = 10
 
 
 class AnotherWorkerRuns(Exception):
@@ -32,9 +38,10 @@ class AnotherWorkerRuns(Exception):
 
 
 class Worker:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
         self.clock = clock
+        self.http = http  # tests may hand in a client; otherwise one per run
         self.holder = f"{socket.gethostname()}:{os.getpid()}"[:80]
         self.stopping = asyncio.Event()
 
@@ -42,50 +49,63 @@ class Worker:
         self.stopping.set()
 
     async def run(self, *, once: bool = False) -> SweepResult:
-        """Sweep until stopped (or once); returns the last sweep's result."""
+        """Work until stopped (or one round of everything); returns the last sweep's result."""
         engine = create_engine(self.settings)
-        sessionmaker = create_sessionmaker(engine)
-        exclusive = engine.dialect.name == "sqlite"
-        ttl = timedelta(seconds=self.settings.worker_lease_seconds)
+        self.sessionmaker = create_sessionmaker(engine)
+        self.exclusive = engine.dialect.name == "sqlite"
+        self.ttl = timedelta(seconds=self.settings.worker_lease_seconds)
+        http = self.http or httpx.AsyncClient(follow_redirects=False)
+        loop = asyncio.get_running_loop()
         result = SweepResult()
-
-        async def renew(_: SweepResult | None = None) -> None:
-            if exclusive:
-                async with sessionmaker() as session:
-                    if not await leases.acquire(session, SQLITE_LEASE, self.holder, self.clock.now(), ttl):
-                        raise AnotherWorkerRuns("another worker took over this database")
-
         try:
-            if exclusive:
-                async with sessionmaker() as session:
-                    if not await leases.acquire(session, SQLITE_LEASE, self.holder, self.clock.now(), ttl):
-                        raise AnotherWorkerRuns("another worker is running on this SQLite database")
+            await self._renew("another worker is running on this SQLite database")
+            next_sweep = next_renewal = loop.time()
             while not self.stopping.is_set():
-                now = self.clock.now()
-                result = await sweep(
-                    sessionmaker, uk_date(now), now, self.settings.sla_at_risk_days,
-                    chunk_size=self.settings.worker_sweep_chunk,
-                    keep_going=lambda: not self.stopping.is_set(),
-                    on_chunk=renew,
-                )  # fmt: skip
-                log.info("sla sweep", extra={"changed": result.changed, "announced": result.announced})
+                if loop.time() >= next_sweep:
+                    result = await self._sweep()
+                    next_sweep = loop.time() + self.settings.worker_sweep_interval_seconds
+                await self._deliver(http)
                 if once:
                     break
-                await self._wait_for_next_sweep(renew, ttl)
+                if loop.time() >= next_renewal:
+                    await self._renew("another worker took over this database")
+                    next_renewal = loop.time() + self.ttl.total_seconds() / 3
+                await self._sleep(self.settings.worker_poll_seconds)
         finally:
-            if exclusive:
-                async with sessionmaker() as session:
+            if self.http is None:
+                await http.aclose()
+            if self.exclusive:
+                async with self.sessionmaker() as session:
                     await leases.release(session, SQLITE_LEASE, self.holder)
             await engine.dispose()
         return result
 
-    async def _wait_for_next_sweep(self, renew: Callable[[], Awaitable[None]], ttl: timedelta) -> None:
-        """Sleep until the next sweep is due (or a stop), renewing the lease well before it lapses."""
-        loop = asyncio.get_running_loop()
-        next_sweep = loop.time() + self.settings.worker_sweep_interval_seconds
-        while not self.stopping.is_set() and loop.time() < next_sweep:
-            await self._sleep(min(ttl.total_seconds() / 2, next_sweep - loop.time()))
-            await renew()
+    async def _renew(self, refusal: str) -> None:
+        if self.exclusive:
+            async with self.sessionmaker() as session:
+                if not await leases.acquire(session, SQLITE_LEASE, self.holder, self.clock.now(), self.ttl):
+                    raise AnotherWorkerRuns(refusal)
+
+    async def _sweep(self) -> SweepResult:
+        now = self.clock.now()
+        result = await sweep(
+            self.sessionmaker, uk_date(now), now, self.settings.sla_at_risk_days,
+            chunk_size=self.settings.worker_sweep_chunk, keep_going=lambda: not self.stopping.is_set(),
+        )  # fmt: skip
+        log.info("sla sweep", extra={"changed": result.changed, "announced": result.announced})
+        return result
+
+    async def _deliver(self, http: httpx.AsyncClient) -> None:
+        while await fan_out(self.sessionmaker, self.clock.now(), FAN_OUT_BATCH) == FAN_OUT_BATCH:
+            pass  # catching up
+        for _ in range(DELIVERY_ROUNDS_PER_POLL):
+            if self.stopping.is_set():
+                return
+            sent = await deliver_due(self.sessionmaker, http, self.holder, self.clock.now(), self.settings)
+            if not sent:
+                return
+            delivered = sum(outcome.delivered for outcome in sent)
+            log.info("webhooks sent", extra={"delivered": delivered, "failed": len(sent) - delivered})
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
