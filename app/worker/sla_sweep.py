@@ -41,6 +41,7 @@ def alert_state(today: date, at_risk_days: int) -> ColumnElement[str | None]:
 
 @dataclass
 class SweepResult:
+    differing: int = 0  # found by the scan
     examined_chunks: int = 0
     changed: int = 0
     announced: int = 0
@@ -55,18 +56,26 @@ async def sweep(
     keep_going: Callable[[], bool] = lambda: True,
     on_chunk: Callable[[SweepResult], Awaitable[None]] | None = None,
 ) -> SweepResult:
-    """Sweep every open notification; stops between chunks when `keep_going()` turns false."""
+    """Sweep every open notification; stops between chunks when `keep_going()` turns false.
+    `on_chunk` hears after the scan, then after every chunk.
+
+    One scan (no locks) finds the reviews whose state differs from what was announced; most days that
+    is a small share of them. Those are then changed in chunks, each re-checked under its row locks."""
     result = SweepResult()
-    after: uuid.UUID | None = None
-    while keep_going():
+    async with sessionmaker() as session:
+        connection = await session.connection()
+        differing = select(col(Notification.id)).where(_open(), _differs(today, at_risk_days))
+        ids = list((await connection.execute(differing)).scalars())
+        await session.commit()
+    result.differing = len(ids)
+    if on_chunk is not None:
+        await on_chunk(result)  # the scan is done (it held no locks)
+    for start in range(0, len(ids), chunk_size):
+        if not keep_going():
+            break
         async with sessionmaker() as session:
-            upper = await _chunk_end(session, after, chunk_size)
-            if upper is None:
-                await session.commit()
-                break
-            changed, announced = await _sweep_chunk(session, after, upper, today, now, at_risk_days)
+            changed, announced = await _sweep_chunk(session, ids[start : start + chunk_size], today, now, at_risk_days)
             await session.commit()
-        after = upper
         result.examined_chunks += 1
         result.changed += changed
         result.announced += announced
@@ -75,32 +84,16 @@ async def sweep(
     return result
 
 
-async def _chunk_end(session: AsyncSession, after: uuid.UUID | None, size: int) -> uuid.UUID | None:
-    """The last id of the next `size` open notifications (by the primary key's order)."""
-    chunk = (
-        select(col(Notification.id).label("id"))
-        .where(_open(), *_after(after))
-        .order_by(col(Notification.id))
-        .limit(size)
-        .subquery()
-    )
-    connection = await session.connection()
-    last: uuid.UUID | None = (
-        await connection.execute(select(chunk.c.id).order_by(chunk.c.id.desc()).limit(1))
-    ).scalar()
-    return last
-
-
 def _open() -> ColumnElement[bool]:
     return col(Notification.stage).in_([s.value for s in OPEN_STAGES])
 
 
-def _after(after: uuid.UUID | None) -> list[ColumnElement[bool]]:
-    return [] if after is None else [col(Notification.id) > after]
+def _differs(today: date, at_risk_days: int) -> ColumnElement[bool]:
+    return alert_state(today, at_risk_days).is_distinct_from(col(Notification.sla_alerted))
 
 
 async def _sweep_chunk(
-    session: AsyncSession, after: uuid.UUID | None, upper: uuid.UUID, today: date, now: datetime, at_risk_days: int
+    session: AsyncSession, ids: list[uuid.UUID], today: date, now: datetime, at_risk_days: int
 ) -> tuple[int, int]:
     state = alert_state(today, at_risk_days)
     due = live_due_ordinal(today)
@@ -113,8 +106,7 @@ async def _sweep_chunk(
             state.label("state"),
             due.label("due"),
         )
-        .where(_open(), *_after(after), col(Notification.id) <= upper)
-        .where(state.is_distinct_from(col(Notification.sla_alerted)))
+        .where(col(Notification.id).in_(ids), _open(), _differs(today, at_risk_days))  # again, under the lock
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's one writer needs no row locks
     )
     rows = (await (await session.connection()).execute(changed_rows)).all()
