@@ -30,6 +30,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.ids: list[str] = []
+        self.answers: list[int] = []  # status codes to answer with, in turn (then 204)
         self.got_one = threading.Event()
         self.hold = threading.Event()
         self.release = threading.Event()
@@ -42,7 +43,7 @@ class Receiver:
                 receiver.got_one.set()
                 if receiver.hold.is_set() and len(receiver.ids) == 1:
                     receiver.release.wait(timeout=30)
-                self.send_response(204)
+                self.send_response(receiver.answers.pop(0) if receiver.answers else 204)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -77,6 +78,8 @@ def start_worker(data_dir: Path) -> subprocess.Popen[bytes]:
         "LEDER_LOG_LEVEL": "WARNING",
         "LEDER_WORKER_POLL_SECONDS": "0.2",
         "LEDER_WEBHOOK_CLAIM_SECONDS": "2",
+        "LEDER_WEBHOOK_BACKOFF_BASE_SECONDS": "0.1",
+        "LEDER_WEBHOOK_BACKOFF_MAX_SECONDS": "0.5",
         "LEDER_WEBHOOK_ALLOWED_PRIVATE_HOSTS": json.dumps(["127.0.0.1"]),
     }
     command = [sys.executable, "-m", "app.cli", "worker"]
@@ -93,14 +96,18 @@ async def wait_for(condition, seconds: float = 30) -> bool:
 
 
 def delivery_states() -> list[tuple[str, int]]:
+    return [(row[0], row[1]) for row in query("SELECT status, attempts FROM webhook_delivery ORDER BY id")]
+
+
+def query(sql: str) -> list[tuple]:
     engine = create_engine(POSTGRES_URL or "")
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT status, attempts FROM webhook_delivery ORDER BY id")).all()
+        rows = [tuple(row) for row in connection.execute(text(sql)).all()]
     engine.dispose()
-    return [(row[0], row[1]) for row in rows]
+    return rows
 
 
-async def setup(api, world, settings, receiver: Receiver, notifications: int) -> None:
+async def setup(api, world, settings, receiver: Receiver, notifications: int) -> Flow:
     settings.webhook_allowed_private_hosts = ["127.0.0.1"]
     flow = await Flow.start(api, world)
     headers = await world.integrator(api, [Scope.webhooks_manage], ["15F"])
@@ -110,6 +117,7 @@ async def setup(api, world, settings, receiver: Receiver, notifications: int) ->
     for _ in range(notifications):
         number = next(n + str(c) for n in numbers for c in [_check_digit(n)] if c is not None)
         await flow.notify(number)
+    return flow
 
 
 def _check_digit(nine: str) -> int | None:
@@ -158,3 +166,31 @@ async def test_two_workers_deliver_each_event_once(api, world, settings, receive
             if worker.poll() is None:
                 worker.kill()
                 worker.wait(timeout=10)
+
+
+async def test_a_receiver_that_fails_five_times_then_succeeds_gets_the_event(api, world, settings, receiver, tmp_path):
+    await setup(api, world, settings, receiver, notifications=1)
+    receiver.answers = [500, 502, 503, 500, 500]
+    worker = start_worker(tmp_path)
+    try:
+        assert await wait_for(lambda: delivery_states() == [("delivered", 6)]), delivery_states()
+        assert len(receiver.ids) == 6
+        assert len(set(receiver.ids)) == 1  # the same webhook-id every time
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+
+
+async def test_a_receiver_answering_410_is_switched_off(api, world, settings, receiver, tmp_path):
+    flow = await setup(api, world, settings, receiver, notifications=1)
+    receiver.answers = [410]
+    worker = start_worker(tmp_path)
+    try:
+        assert await wait_for(lambda: query("SELECT active, disabled_reason FROM webhook_endpoint")
+                              == [(False, "the receiver answered 410 Gone")])  # fmt: skip
+        await flow.notify("4010232137")
+        await asyncio.sleep(1.5)
+        assert len(receiver.ids) == 1  # nothing more was sent to it
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
