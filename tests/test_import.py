@@ -38,6 +38,7 @@ def csv_row(nhs_number: str, **changes: str) -> dict[str, str]:
 
 def setup_client(run) -> str:  # noqa: F811
     assert run("areas", "add", "--ods", "15F", "--name", "Leeds").exit_code == 0
+    assert run("areas", "add", "--ods", "14L", "--name", "Manchester").exit_code == 0
     added = run("clients", "add", "--name", "ME office", "--scope", "notifications:write", "--area", "15F")
     found = re.search(r"client_id=(\S+)", added.output)
     assert found, added.output
@@ -66,10 +67,10 @@ def test_a_csv_file_is_imported_row_by_row_and_a_rerun_adds_nothing(run, tmp_pat
 
     first = run("import", str(path), "--client", client)
     assert first.exit_code == 1, first.output  # some rows were rejected
-    assert "5 rows: 2 created, 0 already recorded, 0 duplicate, 3 invalid, 0 refused" in first.output
+    assert "5 rows: 2 created, 0 already recorded, 0 duplicate, 2 invalid, 1 refused" in first.output
     with (tmp_path / "notifications.csv.errors.csv").open() as report:
         rejected = list(csv.DictReader(report))
-    assert [(r["line"], r["status"]) for r in rejected] == [("3", "invalid"), ("4", "invalid"), ("5", "invalid")]
+    assert [(r["line"], r["status"]) for r in rejected] == [("3", "invalid"), ("4", "invalid"), ("5", "refused")]
     assert "person.nhs_number" in rejected[0]["reason"]
     assert "person.autism" in rejected[1]["reason"]
     assert "1234567890" not in path.with_name("notifications.csv.errors.csv").read_text()  # no echo
@@ -127,3 +128,28 @@ def test_csv_cells_become_the_api_body():
     assert body["care_providers"] == ["RR8", "15F"]
     assert "nhs_number" in body["person"]
     assert row_from_csv({"person.given_name": "  ", "": "x"}) == {}  # empty cells and headers are left out
+
+
+def test_lines_that_cannot_be_read_are_reported_and_the_rest_imported(run, tmp_path, settings):  # noqa: F811
+    client = setup_client(run)
+    jsonl = tmp_path / "odd.jsonl"
+    good = json.dumps(notification_body(**{"person.nhs_number": "9990000018"})).encode()
+    jsonl.write_bytes(b"\n".join([b"\xff\xfe not text", b"[" * 100_000, b"1" * 10_000, good]) + b"\n")
+    result = run("import", str(jsonl), "--client", client)
+    assert "4 rows: 1 created" in result.output, result.output
+    reasons = (tmp_path / "odd.jsonl.errors.csv").read_text()
+    assert "not UTF-8" in reasons and "too deep" in reasons
+
+    table = tmp_path / "odd.csv"
+    with table.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerow(csv_row("9990000026", **{"notifier.name": "x" * 200_000}))  # over the CSV cell limit
+        writer.writerow(csv_row("9990000034"))
+    with table.open("ab") as file:
+        file.write(b"\xff,\xfe\n")
+    with table.open("a", newline="") as file:
+        csv.DictWriter(file, fieldnames=HEADER).writerow(csv_row("9990000042"))
+    result = run("import", str(table), "--client", client)
+    assert "4 rows: 2 created" in result.output, result.output
+    assert count(settings) == 3

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # The worker (`leder worker`): how often it sweeps the SLA clocks, in how many notifications per
     # transaction, and how long its lease lasts without renewal (a dead worker's lease lapses).
     worker_sweep_interval_seconds: int = Field(default=300, ge=1)
-    worker_sweep_chunk: int = Field(default=2000, ge=1, le=100_000)
+    worker_sweep_chunk: int = Field(default=2000, ge=1, le=10_000)  # within drivers' parameter limits
     worker_lease_seconds: int = Field(default=60, ge=5)
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     # Webhooks: attempts before a delivery is dead-lettered, the timeout of one attempt, the backoff

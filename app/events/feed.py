@@ -35,7 +35,7 @@ class Cursor:
         if not text:
             return cls(0, 0)
         found = _CURSOR.match(text)
-        if found is None or max(int(found[1]), int(found[2])) >= 2**63:
+        if found is None or int(found[1]) >= 2**63 or int(found[2]) >= 2**31:  # bigint, integer
             raise invalid_field("after", "is not a cursor this feed gave out", location="query")
         return cls(int(found[1]), int(found[2]))
 

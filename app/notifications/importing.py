@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -87,31 +86,55 @@ class Row:
 
 
 def read_rows(stream: IO[bytes], path: Path) -> Iterator[Row]:
-    """Rows of a `.csv` file, or else JSON Lines, one at a time (the file is never held in memory)."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    try:
-        yield from _csv_rows(text) if path.suffix.lower() == ".csv" else _json_lines(text)
-    finally:
-        text.detach()  # the caller's stream stays open (it reads the position for its progress bar)
+    """Rows of a `.csv` file, or else JSON Lines, one at a time (the file is never held in memory).
+    A line that cannot be read (not UTF-8, not JSON, too deep, a cell over the CSV limit) becomes a
+    row with its problem, and reading goes on."""
+    yield from _csv_rows(stream) if path.suffix.lower() == ".csv" else _json_lines(stream)
 
 
-def _csv_rows(text: IO[str]) -> Iterator[Row]:
-    reader = csv.DictReader(text)
-    for record in reader:
+def _csv_rows(stream: IO[bytes]) -> Iterator[Row]:
+    unreadable: list[Row] = []
+
+    def text_lines() -> Iterator[str]:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                unreadable.append(Row(number, None, "the line is not UTF-8 text"))
+                yield "\n"  # keeps the reader's line count; an empty row is skipped
+
+    reader = csv.DictReader(text_lines())
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            yield Row(reader.line_num, None, f"not readable as CSV: {exc}"[:200])
+            continue
+        yield from unreadable
+        unreadable.clear()
         if None in record:  # more cells than headers
             yield Row(reader.line_num, None, "the row has more cells than the header")
         else:
             yield Row(reader.line_num, row_from_csv(record))
+    yield from unreadable
 
 
-def _json_lines(text: IO[str]) -> Iterator[Row]:
-    for number, line in enumerate(text, start=1):
-        if not line.strip():
+def _json_lines(stream: IO[bytes]) -> Iterator[Row]:
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
             continue
         try:
-            body = json.loads(line)
+            body = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError:
+            yield Row(number, None, "the line is not UTF-8 text")
+            continue
         except json.JSONDecodeError as exc:
             yield Row(number, None, f"not JSON: {exc.msg} at column {exc.colno}")
+            continue
+        except (ValueError, RecursionError):
+            yield Row(number, None, "not JSON this service can read (too deep, or a number too long)")
             continue
         yield Row(number, body) if isinstance(body, dict) else Row(number, None, "not a JSON object")
 

@@ -1,9 +1,10 @@
-"""Delivering events to webhook endpoints: fan out, claim, send, record. Run by `leder worker`.
+"""Delivering webhooks: claim what is due, send it, record the answer. Run by `leder worker`.
 
 At least once: a delivery is recorded only after the receiver answered, so a worker that dies
 between sending and recording leaves a claim that lapses, and the delivery is sent again (receivers
-deduplicate on `webhook-id`, the event's id). Several workers share the work: the fan-out position
-is locked while it moves, and deliveries are claimed with `FOR UPDATE SKIP LOCKED`.
+deduplicate on `webhook-id`, the event's id). Several workers share the work: deliveries are claimed
+with `FOR UPDATE SKIP LOCKED`. Nothing a receiver does (or a URL holds) may stop the worker: every
+failure becomes an outcome to record.
 """
 
 from __future__ import annotations
@@ -11,95 +12,28 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
-from app.auth.models import IntegratorClient
 from app.core.config import Settings
-from app.events.feed import Cursor, cursor_of, read_feed
 from app.events.models import OutboxEvent
 from app.webhooks.destinations import RefusedDestination, check_destination
-from app.webhooks.models import FeedPosition, WebhookDelivery, WebhookEndpoint
+from app.webhooks.fanout import live_endpoints
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import DeliveryStatus
 
-FAN_OUT = "webhooks"
-
-
-async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], now: datetime, limit: int = 500) -> int:
-    """Turn the next events of the feed into deliveries for the endpoints that want them."""
-    async with sessionmaker() as session:
-        position = await _locked_position(session)
-        if position is None:
-            return 0
-        events = await read_feed(session, Cursor(position.tx_order, position.event_id), limit, None)
-        if events:
-            wanted = [
-                {
-                    "endpoint_id": endpoint.id,
-                    "event_id": event.id,
-                    "status": DeliveryStatus.pending.value,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for event in events
-                for endpoint, areas in await _live_endpoints(session)
-                if _wants(endpoint, areas, event)
-            ]
-            if wanted:
-                await session.exec(insert(WebhookDelivery), params=wanted)
-            last = cursor_of(events[-1])
-            position.tx_order, position.event_id = last.tx_order, last.id
-        await session.commit()
-        return len(events)
-
-
-async def _locked_position(session: AsyncSession) -> FeedPosition | None:
-    """The fan-out's place in the feed, locked until commit (so one worker moves it at a time)."""
-    query = select(FeedPosition).where(FeedPosition.name == FAN_OUT).with_for_update()
-    position = (await session.exec(query)).first()
-    if position is not None:
-        return position
-    session.add(FeedPosition(name=FAN_OUT))
-    try:
-        await session.commit()
-    except IntegrityError:  # another worker made it first; try again next time
-        await session.rollback()
-        return None
-    return (await session.exec(query)).first()
-
-
-async def _live_endpoints(session: AsyncSession) -> list[tuple[WebhookEndpoint, frozenset[str]]]:
-    """Active endpoints of active clients, each with the areas it may hear about now."""
-    query = (
-        select(WebhookEndpoint, IntegratorClient)
-        .join(IntegratorClient, col(IntegratorClient.client_id) == col(WebhookEndpoint.client_id))
-        .where(col(WebhookEndpoint.active).is_(True), col(IntegratorClient.active).is_(True))
-    )
-    found = []
-    for endpoint, client in (await session.exec(query)).all():
-        granted = frozenset(client.areas)  # an area withdrawn from the client stops its deliveries
-        found.append((endpoint, granted & frozenset(endpoint.areas) if endpoint.areas else granted))
-    return found
-
-
-def _wants(endpoint: WebhookEndpoint, areas: frozenset[str], event: OutboxEvent) -> bool:
-    return (
-        event.area_ods in areas
-        and (not endpoint.event_types or event.type in endpoint.event_types)
-        and event.occurred_at >= endpoint.created_at  # an endpoint hears what happens after it exists
-    )
+_SECONDS = re.compile(r"^\s*(\d{1,9})\s*$")
 
 
 @dataclass(frozen=True)
@@ -114,10 +48,13 @@ class Job:
 async def claim(
     sessionmaker: async_sessionmaker[AsyncSession], holder: str, now: datetime, settings: Settings, limit: int = 20
 ) -> list[Job]:
-    """Claim deliveries that are due (and not claimed by a live worker)."""
+    """Claim deliveries that are due (and not claimed by a live worker). Those whose endpoint was
+    switched off meanwhile are not sent: they become dead letters, which can be replayed."""
     async with sessionmaker() as session:
         due = (
-            select(WebhookDelivery.id)
+            select(WebhookDelivery, WebhookEndpoint, OutboxEvent)
+            .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+            .join(OutboxEvent, col(OutboxEvent.id) == col(WebhookDelivery.event_id))
             .where(
                 WebhookDelivery.status == DeliveryStatus.pending.value,
                 col(WebhookDelivery.next_attempt_at) <= now,
@@ -125,39 +62,29 @@ async def claim(
             )
             .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
         )
-        ids = list((await session.exec(due)).all())
-        if not ids:
-            await session.commit()
-            return []
-        until = now + timedelta(seconds=settings.webhook_claim_seconds)
-        await session.exec(
-            update(WebhookDelivery)
-            .where(col(WebhookDelivery.id).in_(ids))
-            .values(claimed_by=holder, claimed_until=until)
-            .execution_options(synchronize_session=False)
-        )
-        rows = (
-            await session.exec(
-                select(WebhookDelivery, WebhookEndpoint, OutboxEvent)
-                .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
-                .join(OutboxEvent, col(OutboxEvent.id) == col(WebhookDelivery.event_id))
-                .where(col(WebhookDelivery.id).in_(ids))
-            )
-        ).all()
-        jobs = [Job(d.id or 0, e.url, e.secret, event, d.attempts) for d, e, event in rows]
+        rows = (await session.exec(due)).all()
+        live = {endpoint.id for endpoint, _ in await live_endpoints(session)}
+        jobs, until = [], now + timedelta(seconds=settings.webhook_claim_seconds)
+        for delivery, endpoint, event in rows:
+            if endpoint.id in live:
+                delivery.claimed_by, delivery.claimed_until = holder, until
+                assert delivery.id is not None
+                jobs.append(Job(delivery.id, endpoint.url, endpoint.secret, event, delivery.attempts))
+            else:
+                delivery.status, delivery.last_error = DeliveryStatus.dead.value, "the endpoint was switched off"
+                delivery.claimed_by = delivery.claimed_until = None
         await session.commit()
         return jobs
 
 
 def message(event: OutboxEvent) -> str:
     """The body, as Standard Webhooks lays it out: type, timestamp, data (ids, stages, dates only)."""
-    data = {"id": str(event.event_id), "notification_id": str(event.notification_id) if event.notification_id
-            else None, "area": event.area_ods, **event.payload}  # fmt: skip
-    return json.dumps(
-        {"type": event.type, "timestamp": event.occurred_at.isoformat(), "data": data}, separators=(",", ":")
-    )
+    notification_id = str(event.notification_id) if event.notification_id else None
+    data = {"id": str(event.event_id), "notification_id": notification_id, "area": event.area_ods, **event.payload}
+    body = {"type": event.type, "timestamp": event.occurred_at.isoformat(), "data": data}
+    return json.dumps(body, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -172,6 +99,8 @@ class Outcome:
 
 
 async def send(client: httpx.AsyncClient, job: Job, settings: Settings, now: datetime) -> Outcome:
+    """One attempt, bounded in time as a whole (a receiver trickling its answer cannot hold us), with
+    the answer's body never read."""
     try:
         await check_destination(job.url, settings.webhook_allowed_private_hosts)
     except RefusedDestination as exc:
@@ -184,24 +113,29 @@ async def send(client: httpx.AsyncClient, job: Job, settings: Settings, now: dat
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": Webhook(job.secret).sign(msg_id, now, body),
     }
+    deadline = min(settings.webhook_timeout_seconds, settings.webhook_claim_seconds / 2)
     try:
-        response = await client.post(job.url, content=body, headers=headers, timeout=settings.webhook_timeout_seconds)
-    except httpx.TimeoutException:
+        async with asyncio.timeout(deadline):
+            request = client.build_request("POST", job.url, content=body, headers=headers, timeout=deadline)
+            response = await client.send(request, stream=True)
+            await response.aclose()
+    except (TimeoutError, httpx.TimeoutException):
         return Outcome(error="timed out")
-    except httpx.HTTPError as exc:
-        return Outcome(error=type(exc).__name__)
-    return Outcome(status_code=response.status_code, retry_after=_retry_after(response, now))
+    except Exception as exc:  # whatever the receiver or its URL does, it is this delivery's failure only
+        return Outcome(error=type(exc).__name__[:200])
+    return Outcome(status_code=response.status_code, retry_after=_retry_after(response.headers, now))
 
 
-def _retry_after(response: httpx.Response, now: datetime) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(headers: httpx.Headers, now: datetime) -> float | None:
+    """Seconds, or an HTTP date; anything else is ignored."""
+    value = headers.get("retry-after")
     if value is None:
         return None
-    if value.strip().isdigit():
-        return float(value)
+    if seconds := _SECONDS.match(value):
+        return float(seconds[1])
     try:
         return max((parsedate_to_datetime(value).astimezone(UTC) - now).total_seconds(), 0.0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -215,12 +149,22 @@ def next_delay(attempts: int, outcome: Outcome, settings: Settings) -> float:
 
 
 async def record(
-    sessionmaker: async_sessionmaker[AsyncSession], holder: str, job: Job, outcome: Outcome, now: datetime,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    holder: str,
+    job: Job,
+    outcome: Outcome,
+    now: datetime,
     settings: Settings,
-) -> None:  # fmt: skip
+) -> None:
     attempts = job.attempts + 1
-    values: dict[str, Any] = {"attempts": attempts, "last_status_code": outcome.status_code,
-                              "last_error": outcome.error, "claimed_by": None, "claimed_until": None}  # fmt: skip
+    error = outcome.error or (f"HTTP {outcome.status_code}" if not outcome.delivered else None)
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_status_code": outcome.status_code,
+        "last_error": error,
+        "claimed_by": None,
+        "claimed_until": None,
+    }
     gone = outcome.status_code == 410
     if outcome.delivered:
         values |= {"status": DeliveryStatus.delivered.value, "delivered_at": now}
@@ -228,8 +172,6 @@ async def record(
         values |= {"status": DeliveryStatus.dead.value}
     else:
         values |= {"next_attempt_at": now + timedelta(seconds=next_delay(attempts, outcome, settings))}
-        if outcome.status_code is not None:
-            values["last_error"] = f"HTTP {outcome.status_code}"
     async with sessionmaker() as session:
         mine = await session.exec(
             update(WebhookDelivery)
@@ -238,14 +180,10 @@ async def record(
             .execution_options(synchronize_session=False)
         )
         if gone and mine.rowcount == 1:  # the receiver says the endpoint is gone for good
+            endpoint = select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id == job.delivery_id)
             await session.exec(
                 update(WebhookEndpoint)
-                .where(
-                    col(WebhookEndpoint.id)
-                    == select(WebhookDelivery.endpoint_id)
-                    .where(WebhookDelivery.id == job.delivery_id)
-                    .scalar_subquery()
-                )
+                .where(col(WebhookEndpoint.id) == endpoint.scalar_subquery())
                 .values(active=False, disabled_reason="the receiver answered 410 Gone")
                 .execution_options(synchronize_session=False)
             )
@@ -253,12 +191,17 @@ async def record(
 
 
 async def deliver_due(
-    sessionmaker: async_sessionmaker[AsyncSession], client: httpx.AsyncClient, holder: str, now: datetime,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+    holder: str,
+    now: Callable[[], datetime],
     settings: Settings,
-) -> Sequence[Outcome]:  # fmt: skip
+) -> Sequence[Outcome]:
     """One round: claim what is due, send it all concurrently, record every answer."""
-    jobs = await claim(sessionmaker, holder, now, settings)
-    outcomes = await asyncio.gather(*(send(client, job, settings, now) for job in jobs))
+    jobs = await claim(sessionmaker, holder, now(), settings)
+    sent = await asyncio.gather(*(send(client, job, settings, now()) for job in jobs), return_exceptions=True)
+    outcomes = [o if isinstance(o, Outcome) else Outcome(error=type(o).__name__[:200]) for o in sent]
+    answered_at = now()
     for job, outcome in zip(jobs, outcomes, strict=True):
-        await record(sessionmaker, holder, job, outcome, now, settings)
+        await record(sessionmaker, holder, job, outcome, answered_at, settings)
     return outcomes

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.auth.deps import ClockDep, allow
 from app.auth.policy import Action
@@ -19,7 +19,10 @@ Manager = Annotated[Principal, Depends(allow(Action.webhooks_manage))]
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=EndpointCreated, responses=problem_responses(401, 403, 422)
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EndpointCreated,
+    responses=problem_responses(401, 403, 409, 422),
 )
 async def register_webhook(
     body: EndpointCreate, principal: Manager, session: SessionDep, clock: ClockDep, request: Request
@@ -85,10 +88,14 @@ async def list_deliveries(
 @router.post(
     "/{endpoint_id}/deliveries/{delivery_id}/replay",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def replay_delivery(
-    endpoint_id: uuid.UUID, delivery_id: int, principal: Manager, session: SessionDep, clock: ClockDep
+    endpoint_id: uuid.UUID,
+    delivery_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: Manager,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> Response:
     """Send a delivery again, from its first attempt (a dead letter, or one the receiver lost)."""
     endpoint = await service.own_endpoint(session, principal, endpoint_id)

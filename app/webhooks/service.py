@@ -13,11 +13,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.service import Principal
-from app.core.errors import NotFound, invalid_field
+from app.core.errors import Conflict, NotFound, invalid_field
 from app.events.models import OutboxEvent
 from app.webhooks.destinations import RefusedDestination, check_destination
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import DeliveryStatus, EndpointCreate
+
+MAX_ENDPOINTS_PER_CLIENT = 20
 
 
 def new_secret() -> str:
@@ -28,6 +30,8 @@ async def register(
     session: AsyncSession, principal: Principal, data: EndpointCreate, now: datetime, allowed_hosts: list[str]
 ) -> WebhookEndpoint:
     assert principal.client_id is not None
+    if len(await own_endpoints(session, principal)) >= MAX_ENDPOINTS_PER_CLIENT:
+        raise Conflict(f"A client may register at most {MAX_ENDPOINTS_PER_CLIENT} endpoints.")
     outside = sorted(set(data.areas) - principal.client_areas)
     if outside:
         raise invalid_field("areas", "includes areas this client is not granted")
@@ -87,6 +91,8 @@ async def deliveries(
 
 async def replay(session: AsyncSession, endpoint: WebhookEndpoint, delivery_id: int, now: datetime) -> None:
     """Send a delivery again from the first attempt (a dead one, or one the receiver lost)."""
+    if not endpoint.active:
+        raise Conflict("The endpoint is switched off; switch it on before replaying.")
     changed = await session.exec(
         update(WebhookDelivery)
         .where(col(WebhookDelivery.id) == delivery_id, col(WebhookDelivery.endpoint_id) == endpoint.id)

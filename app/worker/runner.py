@@ -22,7 +22,8 @@ import httpx
 from app.core.clock import Clock, uk_date
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
-from app.webhooks.delivery import deliver_due, fan_out
+from app.webhooks.delivery import deliver_due
+from app.webhooks.fanout import fan_out
 from app.worker import leases
 from app.worker.sla_sweep import SweepResult, sweep
 
@@ -44,22 +45,23 @@ class Worker:
         self.http = http  # tests may hand in a client; otherwise one per run
         self.holder = f"{socket.gethostname()}:{os.getpid()}"[:80]
         self.stopping = asyncio.Event()
+        self.engine = create_engine(settings)
+        self.sessionmaker = create_sessionmaker(self.engine)
+        self.exclusive = self.engine.dialect.name == "sqlite"
+        self.ttl = timedelta(seconds=settings.worker_lease_seconds)
+        self.renewed_at = 0.0  # loop time of the last lease renewal
 
     def stop(self) -> None:
         self.stopping.set()
 
     async def run(self, *, once: bool = False) -> SweepResult:
         """Work until stopped (or one round of everything); returns the last sweep's result."""
-        engine = create_engine(self.settings)
-        self.sessionmaker = create_sessionmaker(engine)
-        self.exclusive = engine.dialect.name == "sqlite"
-        self.ttl = timedelta(seconds=self.settings.worker_lease_seconds)
         http = self.http or httpx.AsyncClient(follow_redirects=False)
         loop = asyncio.get_running_loop()
         result = SweepResult()
         try:
-            await self._renew("another worker is running on this SQLite database")
-            next_sweep = next_renewal = loop.time()
+            await self._renew("another worker is running on this SQLite database", force=True)
+            next_sweep = loop.time()
             while not self.stopping.is_set():
                 if loop.time() >= next_sweep:
                     result = await self._sweep()
@@ -67,9 +69,7 @@ class Worker:
                 await self._deliver(http)
                 if once:
                     break
-                if loop.time() >= next_renewal:
-                    await self._renew("another worker took over this database")
-                    next_renewal = loop.time() + self.ttl.total_seconds() / 3
+                await self._renew()
                 await self._sleep(self.settings.worker_poll_seconds)
         finally:
             if self.http is None:
@@ -77,31 +77,41 @@ class Worker:
             if self.exclusive:
                 async with self.sessionmaker() as session:
                     await leases.release(session, SQLITE_LEASE, self.holder)
-            await engine.dispose()
+            await self.engine.dispose()
         return result
 
-    async def _renew(self, refusal: str) -> None:
-        if self.exclusive:
-            async with self.sessionmaker() as session:
-                if not await leases.acquire(session, SQLITE_LEASE, self.holder, self.clock.now(), self.ttl):
-                    raise AnotherWorkerRuns(refusal)
+    async def _renew(self, refusal: str = "another worker took over this database", force: bool = False) -> None:
+        """SQLite: hold the one-worker lease, renewing it well before it lapses (long work included)."""
+        now = asyncio.get_running_loop().time()
+        if not self.exclusive or (not force and now - self.renewed_at < self.ttl.total_seconds() / 3):
+            return
+        async with self.sessionmaker() as session:
+            if not await leases.acquire(session, SQLITE_LEASE, self.holder, self.clock.now(), self.ttl):
+                raise AnotherWorkerRuns(refusal)
+        self.renewed_at = now
+
+    async def _renew_between_chunks(self, _: SweepResult) -> None:
+        await self._renew()
 
     async def _sweep(self) -> SweepResult:
         now = self.clock.now()
         result = await sweep(
             self.sessionmaker, uk_date(now), now, self.settings.sla_at_risk_days,
             chunk_size=self.settings.worker_sweep_chunk, keep_going=lambda: not self.stopping.is_set(),
+            on_chunk=self._renew_between_chunks,
         )  # fmt: skip
         log.info("sla sweep", extra={"changed": result.changed, "announced": result.announced})
         return result
 
     async def _deliver(self, http: httpx.AsyncClient) -> None:
         while await fan_out(self.sessionmaker, self.clock.now(), FAN_OUT_BATCH) == FAN_OUT_BATCH:
-            pass  # catching up
+            if self.stopping.is_set():  # catching up, but asked to stop
+                return
+            await self._renew()
         for _ in range(DELIVERY_ROUNDS_PER_POLL):
             if self.stopping.is_set():
                 return
-            sent = await deliver_due(self.sessionmaker, http, self.holder, self.clock.now(), self.settings)
+            sent = await deliver_due(self.sessionmaker, http, self.holder, self.clock.now, self.settings)
             if not sent:
                 return
             delivered = sum(outcome.delivered for outcome in sent)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core.db import READ_ONLY_OPTION
 from app.events.models import OutboxEvent
 from app.events.service import EventType
 from app.notifications.models import Notification
@@ -57,30 +58,34 @@ async def sweep(
     on_chunk: Callable[[SweepResult], Awaitable[None]] | None = None,
 ) -> SweepResult:
     """Sweep every open notification; stops between chunks when `keep_going()` turns false.
-    `on_chunk` hears after the scan, then after every chunk.
+    `on_chunk` hears when the scan begins, then after every chunk.
 
     One scan (no locks) finds the reviews whose state differs from what was announced; most days that
     is a small share of them. Those are then changed in chunks, each re-checked under its row locks."""
     result = SweepResult()
-    async with sessionmaker() as session:
-        connection = await session.connection()
+    async with sessionmaker() as scan:
+        # A read that takes no write lock (SQLite) and streams (PostgreSQL: a server-side cursor), so
+        # the ids are never all in memory; each chunk is changed in a transaction of its own.
+        connection = await scan.connection(execution_options={READ_ONLY_OPTION: True})
         differing = select(col(Notification.id)).where(_open(), _differs(today, at_risk_days))
-        ids = list((await connection.execute(differing)).scalars())
-        await session.commit()
-    result.differing = len(ids)
-    if on_chunk is not None:
-        await on_chunk(result)  # the scan is done (it held no locks)
-    for start in range(0, len(ids), chunk_size):
-        if not keep_going():
-            break
-        async with sessionmaker() as session:
-            changed, announced = await _sweep_chunk(session, ids[start : start + chunk_size], today, now, at_risk_days)
-            await session.commit()
-        result.examined_chunks += 1
-        result.changed += changed
-        result.announced += announced
+        rows = await connection.stream(differing.execution_options(yield_per=chunk_size))
         if on_chunk is not None:
-            await on_chunk(result)
+            await on_chunk(result)  # the scan has begun; it holds no locks
+        async for partition in rows.partitions(chunk_size):
+            if not keep_going():
+                break
+            result.differing += len(partition)
+            async with sessionmaker() as session:
+                ids = [row[0] for row in partition]
+                changed, announced = await _sweep_chunk(session, ids, today, now, at_risk_days)
+                await session.commit()
+            result.examined_chunks += 1
+            result.changed += changed
+            result.announced += announced
+            if on_chunk is not None:
+                await on_chunk(result)
+        await rows.close()
+        await scan.commit()
     return result
 
 

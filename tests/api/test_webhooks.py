@@ -158,11 +158,10 @@ async def test_endpoints_hear_only_their_areas_and_types(api, world, flow, setti
     both = await world.integrator(api, [Scope.webhooks_manage], ["15F", "14L"])
     manchester_only = await register(api, both, areas=["14L"])
     created_only = await register(api, both, event_types=["notification.created"])
-    case = await flow.reach("allocated")
+    await flow.reach("allocated")
     await work(settings, clock, Receiver())
     assert await deliveries(api, both, manchester_only) == []
     assert [d["event_type"] for d in await deliveries(api, both, created_only)] == ["notification.created"]
-    assert case.id
 
 
 @pytest.mark.parametrize(
@@ -175,6 +174,11 @@ async def test_endpoints_hear_only_their_areas_and_types(api, world, flow, setti
         ("https://[::1]/hook", "private"),
         ("https://user:secret@example.org/hook", "credentials"),
         ("https://no-such-host.invalid/hook", "resolved"),
+        ("https://[64:ff9b::7f00:1]/hook", "private"),  # NAT64 for 127.0.0.1
+        ("https://[::ffff:10.0.0.1]/hook", "private"),  # IPv4-mapped
+        ("https://8.8.8.8:22/hook", "port"),
+        ("https://[::1/hook", "not valid"),
+        ("https://8.8.8.8/a\x01b", "not valid"),
     ],
 )
 async def test_webhook_urls_into_our_own_network_are_refused(api, flow, integrator, settings, url, reason):
@@ -197,3 +201,58 @@ async def test_only_the_owner_sees_or_changes_an_endpoint(api, world, flow, inte
     assert (await api.get("/webhooks", headers=flow.coordinator.headers)).status_code == 403
     assert (await api.delete(f"/webhooks/{endpoint['id']}", headers=integrator)).status_code == 204
     assert json.loads((await api.get("/webhooks", headers=integrator)).text)[0]["active"] is False
+
+
+async def test_whatever_a_receiver_answers_the_worker_goes_on(api, flow, integrator, settings, clock):
+    endpoint = await register(api, integrator, event_types=["notification.created"])
+    await flow.notify()
+    odd: list[httpx.Response | Exception] = [
+        httpx.Response(503, headers=[(b"Retry-After", b"\xb2")]),  # not even text
+        httpx.Response(503, headers={"Retry-After": "Fri, 31 Dec 9999 23:59:59 -2359"}),
+        ValueError("something no one expected"),
+        httpx.Response(204),
+    ]
+    receiver = Receiver(*odd)
+    for _ in odd:
+        await work(settings, clock, receiver)
+        clock.set(clock.now() + timedelta(minutes=10))
+    [delivery] = await deliveries(api, integrator, endpoint)
+    assert (delivery["status"], delivery["attempts"]) == ("delivered", 4)
+
+
+async def test_a_switched_off_endpoint_gets_nothing_more_not_even_retries(api, flow, integrator, settings, clock):
+    endpoint = await register(api, integrator, event_types=["notification.created"])
+    await flow.notify()
+    await work(settings, clock, Receiver(httpx.Response(500)))  # a retry is now pending
+    assert (await api.delete(f"/webhooks/{endpoint['id']}", headers=integrator)).status_code == 204
+    clock.set(clock.now() + timedelta(minutes=10))
+    receiver = Receiver()
+    await work(settings, clock, receiver)
+    assert receiver.requests == []
+    [dead] = await deliveries(api, integrator, endpoint)
+    assert (dead["status"], dead["last_error"]) == ("dead", "the endpoint was switched off")
+    replay = await api.post(f"/webhooks/{endpoint['id']}/deliveries/{dead['id']}/replay", headers=integrator)
+    assert replay.status_code == 409  # switch it on first
+    huge = await api.post(f"/webhooks/{endpoint['id']}/deliveries/{2**70}/replay", headers=integrator)
+    assert huge.status_code == 422
+
+
+async def test_a_client_that_loses_the_scope_hears_nothing_more(api, world, flow, integrator, settings, clock):
+    from sqlalchemy import update
+
+    from app.auth.models import IntegratorClient
+
+    await register(api, integrator, event_types=["notification.created"])
+    async with world.session() as session:
+        await session.exec(update(IntegratorClient).values(scopes=["events:read"]))
+        await session.commit()
+    await flow.notify()
+    receiver = Receiver()
+    await work(settings, clock, receiver)
+    assert receiver.requests == []
+    async with world.session() as session:
+        from sqlmodel import select
+
+        from app.webhooks.models import WebhookDelivery
+
+        assert (await session.exec(select(WebhookDelivery))).all() == []
