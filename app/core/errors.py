@@ -151,6 +151,7 @@ def field_errors(errors: Sequence[Any], default_location: str = "body") -> list[
     return out
 
 
+_UNPARSEABLE_BODY = "There was an error parsing the body"
 DenialHook = Callable[[Request, ProblemError], Awaitable[None]]
 # For the human-facing pages: an HTML answer to a problem on a page route, or None for problem+json.
 PageRenderer = Callable[[Request, int, Exception], Response | None]
@@ -177,6 +178,13 @@ def install_problem_handlers(app: FastAPI, on_denied: DenialHook, render_page: P
 
     async def handle_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
+            # FastAPI's answer to a body that is not even text: the same 422 as for malformed JSON.
+            unreadable = [FieldError(field="body", location="body", message="is not valid JSON")]
+            return answer(request, 422, exc, lambda: problem_response(
+                422, title=InvalidInput.title, slug=InvalidInput.slug, detail="body: is not valid JSON",
+                errors=unreadable,
+            ))  # fmt: skip
         headers = dict(exc.headers or {})
         return answer(request, exc.status_code, exc,
                       lambda: problem_response(exc.status_code, detail=exc.detail, headers=headers))  # fmt: skip

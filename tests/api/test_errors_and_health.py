@@ -156,3 +156,15 @@ async def test_not_ready_when_the_database_is_unreachable(tmp_path, clock):
 @pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
 async def test_interactive_docs_are_served(api, path):
     assert (await api.get(path)).status_code == 200
+
+
+async def test_a_body_that_is_not_even_text_is_a_422_problem(api, world):
+    from app.auth.policy import Role
+
+    admin = await world.staff(Role.admin)
+    response = await api.post(
+        "/areas", content=b"\xff\xfe\x00\x81 not json", headers={**admin.headers, "content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"] == [{"field": "body", "location": "body", "message": "is not valid JSON"}]
