@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from app.areas.router import router as areas_router
 from app.audit.service import record_denial
@@ -58,13 +60,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         yield
         await engine.dispose()
 
-    app = FastAPI(
-        title="LeDeR case management",
-        version="0.1.0",
-        description=DESCRIPTION,
-        generate_unique_id_function=_operation_id,
-        lifespan=lifespan,
-    )
+    details: dict[str, Any] = {
+        "title": "LeDeR case management",
+        "version": "0.1.0",
+        "description": DESCRIPTION,
+        "generate_unique_id_function": _operation_id,
+        "lifespan": lifespan,
+    }
+    # FastAPI's own docs pages load Swagger UI from a CDN; these serve the same from a PyPI package.
+    app = FastAPIOffline(**details) if settings.api_docs else FastAPI(docs_url=None, redoc_url=None, **details)
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.engine = engine

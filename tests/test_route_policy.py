@@ -18,6 +18,10 @@ PUBLIC = {
     "/for-families/sign-in",
     "/for-families/sign-out",
     "/for-families/style.css",
+    # The interactive API docs (served from installed files; LEDER_API_DOCS=false removes them).
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
 }
 
 

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDER_", env_file=None, extra="ignore")
 
     environment: Environment = Environment.development
+    # The interactive API docs (/docs, /redoc), served from files installed with the service, never a CDN.
+    api_docs: bool = True
     data_dir: Path = Path("data")
     database_url: str | None = Field(
         default=None,

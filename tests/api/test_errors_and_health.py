@@ -168,3 +168,26 @@ async def test_a_body_that_is_not_even_text_is_a_422_problem(api, world):
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"] == [{"field": "body", "location": "body", "message": "is not valid JSON"}]
+
+
+async def test_the_api_docs_fetch_nothing_from_elsewhere(api):
+    docs = await api.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn." not in docs.text and "https://" not in docs.text
+    assert "/static-offline-docs/swagger-ui-bundle.js" in docs.text
+    script = await api.get("/static-offline-docs/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert (await api.get("/redoc")).status_code == 200
+
+
+async def test_the_api_docs_can_be_switched_off(settings):
+    import httpx
+
+    from app.main import create_app
+
+    app = create_app(settings.model_copy(update={"api_docs": False}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        assert (await client.get("/docs")).status_code == 404
+        assert (await client.get("/redoc")).status_code == 404
+        assert (await client.get("/openapi.json")).status_code == 200  # the contract stays published
+    await app.state.engine.dispose()
