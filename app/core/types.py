@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -33,3 +34,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# A calendar date in a request or answer: an ISO 8601 string in JSON, never a number (pydantic's lax
+# mode would read 1700000000 as a date, which the OpenAPI schema does not allow).
+def _not_a_number(value: object) -> object:
+    if isinstance(value, int | float):
+        raise ValueError("a date must be written as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_not_a_number)]

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.types import Day
 from app.notifications.enums import Stage
 
 
@@ -64,8 +65,8 @@ class FamilyReview(BaseModel):
     stage_in_words: str
     on_hold: bool
     hold_in_words: str | None
-    expected_completion_on: date | None = Field(description="When the review should be finished, if it is open.")
-    completed_on: date | None
+    expected_completion_on: Day | None = Field(description="When the review should be finished, if it is open.")
+    completed_on: Day | None
     team: str = Field(description="Who to contact about the review.")
     focused_review_requested: bool
     summary_requested: bool = Field(description="You asked to receive the summary when the review is complete.")
@@ -107,7 +108,7 @@ class StaffMessagePublic(BaseModel):
     kind: MessageKind
     text: str
     raised_at: datetime
-    acknowledge_by: date | None
+    acknowledge_by: Day | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     overdue: bool = Field(description="A concern not acknowledged by its date.")
@@ -129,7 +130,7 @@ class FamilySummaryPublic(BaseModel):
     """The released summary, as the family reads it."""
 
     text: str
-    released_on: date
+    released_on: Day
 
 
 class StaffSummaryPublic(BaseModel):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.types import Day
 
 
 class _Strict(BaseModel):
@@ -34,9 +36,9 @@ class ActionStatus(StrEnum):
 class InitialReviewEvidence(_Strict):
     """Every initial review: the family or a carer, the GP records, and another professional."""
 
-    family_or_carer_spoken_to_on: date | None = None
-    gp_records_seen_on: date | None = None
-    other_professional_spoken_to_on: date | None = None
+    family_or_carer_spoken_to_on: Day | None = None
+    gp_records_seen_on: Day | None = None
+    other_professional_spoken_to_on: Day | None = None
 
 
 class DnacprFindings(_Strict):
@@ -49,7 +51,7 @@ class DnacprFindings(_Strict):
 class SmartAction(_Strict):
     what: str = Field(min_length=1, max_length=2000)
     owner_organisation: str = Field(min_length=1, max_length=200)
-    due_on: date
+    due_on: Day
     status: ActionStatus = ActionStatus.planned
 
 

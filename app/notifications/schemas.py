@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.core.models import ODS_CODE_PATTERN
+from app.core.types import Day
 from app.flags.schemas import FlagPublic
 from app.notifications.enums import (
     ClosureReason,
@@ -77,7 +78,7 @@ class Person(_Strict):
     nhs_number: NhsNumber | None = None
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
-    date_of_birth: date
+    date_of_birth: Day
     sex: Sex
     ethnic_category: EthnicCategory = Field(description="NHS Data Dictionary code; Z = not stated.")
     learning_disability_level: LearningDisabilityLevel
@@ -87,7 +88,7 @@ class Person(_Strict):
 
 
 class Death(_Strict):
-    date_of_death: date
+    date_of_death: Day
     place_of_death: PlaceOfDeath
     died_in_england: bool = True
     cause_of_death: CauseOfDeath
@@ -107,7 +108,7 @@ class Notifier(_Strict):
 
 class NotificationCreate(_Strict):
     area_ods: str = Field(pattern=ODS_CODE_PATTERN, description="The area responsible for the review.")
-    notified_on: date | None = Field(
+    notified_on: Day | None = Field(
         default=None,
         description="The UK date the programme was told of the death, if earlier than today "
         "(a notification recorded late). Defaults to today. Starts the six-month clock.",
@@ -133,7 +134,7 @@ class NotificationPublic(BaseModel):
     stage: Stage
     review_route: ReviewRoute
     closure_reason: ClosureReason | None
-    notified_on: date
+    notified_on: Day
     received_at: datetime
     age_at_death: int
     version: int = Field(description="The row version; the same value as the ETag.")

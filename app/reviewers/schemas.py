@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.core.models import ODS_CODE_PATTERN
 from app.core.patch import PatchModel
+from app.core.types import Day
 from app.notifications.enums import Stage
 from app.sla.clock import SlaState
 
@@ -45,14 +45,14 @@ class ReviewerPublic(BaseModel):
     active_reviews: int = Field(description="Reviews allocated to them and not yet finished.")
     at_risk: int = Field(description="Of those, how many are at risk of missing six months.")
     breached: int
-    next_due_on: date | None = Field(description="The earliest hold-adjusted due date they carry.")
+    next_due_on: Day | None = Field(description="The earliest hold-adjusted due date they carry.")
 
 
 class WorkloadItem(BaseModel):
     notification_id: uuid.UUID
     stage: Stage
-    notified_on: date
-    due_on: date
+    notified_on: Day
+    due_on: Day
     days_remaining: int
     sla_state: SlaState
 

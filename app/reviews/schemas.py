@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.types import Day
 from app.notifications.enums import OtherProcess, Stage
 from app.reviews.focused import FocusedReviewReason
 
@@ -35,7 +36,7 @@ class TransitionRequest(_Strict):
 class HoldRequest(_Strict):
     reason: OtherProcess
     reference: str | None = Field(default=None, min_length=1, max_length=100, description="e.g. the inquest number")
-    expected_end_on: date | None = None
+    expected_end_on: Day | None = None
 
 
 class WaiverRequest(_Strict):
@@ -48,13 +49,13 @@ class HoldPublic(BaseModel):
     id: uuid.UUID
     reason: OtherProcess
     reference: str | None
-    expected_end_on: date | None
+    expected_end_on: Day | None
     stage_before: Stage
     started_at: datetime
-    started_on: date
+    started_on: Day
     started_by: str
     ended_at: datetime | None
-    ended_on: date | None
+    ended_on: Day | None
     ended_by: str | None
 
 

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, Field
 
+from app.core.types import Day
 from app.sla.clock import SlaState
 
 
 class ClockView(BaseModel):
-    due_on: date
+    due_on: Day
     days_elapsed: int
     days_on_hold: int
     days_counted: int = Field(description="Days elapsed that count towards the six months.")
@@ -20,8 +19,8 @@ class ClockView(BaseModel):
 class SlaView(BaseModel):
     """The six-month standard for this review, on both clocks, as of today (UK date)."""
 
-    notified_on: date
-    completed_on: date | None
+    notified_on: Day
+    completed_on: Day | None
     state: SlaState = Field(description="The hold-adjusted clock's state, which the programme manages to.")
     hold_adjusted: ClockView
     raw: ClockView
@@ -29,13 +28,13 @@ class SlaView(BaseModel):
 
 class HoldArithmetic(BaseModel):
     reason: str
-    started_on: date
-    ended_on: date | None
+    started_on: Day
+    ended_on: Day | None
     days: int = Field(description="Days on this hold up to its end, or up to today while it lasts.")
 
 
 class SlaExplanation(SlaView):
-    today: date
+    today: Day
     standard: str
     at_risk_days: int
     holds: list[HoldArithmetic]

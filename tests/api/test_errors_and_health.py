@@ -191,3 +191,15 @@ async def test_the_api_docs_can_be_switched_off(settings):
         assert (await client.get("/redoc")).status_code == 404
         assert (await client.get("/openapi.json")).status_code == 200  # the contract stays published
     await app.state.engine.dispose()
+
+
+async def test_a_date_sent_as_a_number_is_refused_as_the_spec_says(api, world):
+    from app.auth.policy import Role
+    from tests.factories import notification_body
+
+    await world.area("15F")
+    coordinator = await world.staff(Role.coordinator, "15F")
+    body = notification_body(**{"death.date_of_death": 1741564800})
+    response = await api.post("/notifications", json=body, headers=coordinator.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "death.date_of_death"
