@@ -161,11 +161,7 @@ async def choose_summary(
 
 @router.get("/summary")
 async def summary_page(request: Request, ctx: SummaryReader, session: SessionDep) -> Response:
-    summary = await service.summary_for_family(session, ctx.principal)
-    await audit.record(
-        session, principal=ctx.principal, action=Action.family_summary_read.value, outcome="allowed", at=ctx.now,
-        object_type="notification", object_ids=[str(ctx.principal.notification_id)],
-    )  # fmt: skip
+    summary = await service.summary_for_family(session, ctx)
     return render(request, "summary.html", summary=summary)
 
 

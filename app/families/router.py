@@ -144,11 +144,7 @@ async def choose_family_summary(body: SummaryChoice, ctx: FamilyChooser, session
 async def read_family_summary(ctx: FamilySummaryReader, session: SessionDep) -> FamilySummaryPublic:
     """The summary of the completed review: there once the review is complete, you asked for it, and the
     local team released it (404 until then)."""
-    summary = await service.summary_for_family(session, ctx.principal)
-    await audit.record(
-        session, principal=ctx.principal, action=Action.family_summary_read.value, outcome="allowed", at=ctx.now,
-        object_type="notification", object_ids=[str(ctx.principal.notification_id)],
-    )  # fmt: skip
+    summary = await service.summary_for_family(session, ctx)
     return summary
 
 

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
 from app.audit import service as audit
+from app.auth.policy import Action
 from app.auth.service import FAMILY_SUBJECT, Principal
 from app.auth.tokens import TokenService
 from app.core.clock import uk_date
@@ -327,10 +328,16 @@ async def _readable_summary(
     return await session.get(FamilySummary, notification.id)
 
 
-async def summary_for_family(session: AsyncSession, principal: Principal) -> FamilySummaryPublic:
+async def summary_for_family(session: AsyncSession, ctx: Context) -> FamilySummaryPublic:
+    """The released summary for the family reading it (audited as a read); 404 until they may."""
+    principal = ctx.principal
     summary = await _readable_summary(session, principal, await _family_notification(session, principal))
     if summary is None:
         raise NotFound("There is no summary to read yet.")
+    await audit.record(
+        session, principal=principal, action=Action.family_summary_read.value, outcome="allowed", at=ctx.now,
+        object_type="notification", object_ids=[str(principal.notification_id)],
+    )  # fmt: skip
     return FamilySummaryPublic(text=summary.text, released_on=uk_date(summary.released_at))
 
 
