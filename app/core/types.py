@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -36,12 +37,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# A calendar date in a request or answer: an ISO 8601 string in JSON, never a number (pydantic's lax
-# mode would read 1700000000 as a date, which the OpenAPI schema does not allow).
-def _not_a_number(value: object) -> object:
-    if isinstance(value, int | float):
-        raise ValueError("a date must be written as YYYY-MM-DD")
-    return value
+# A calendar date in a request or answer: a YYYY-MM-DD string in JSON, as the OpenAPI `date` format
+# says. pydantic's lax mode would also read 1700000000 or "2020-01-01T00:00:00Z" as a date.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-Day = Annotated[date, BeforeValidator(_not_a_number)]
+def _iso_date_only(value: object) -> object:
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("a date must be written as YYYY-MM-DD")
+
+
+Day = Annotated[date, BeforeValidator(_iso_date_only)]

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.types import Day
 from app.notifications.enums import Stage
@@ -117,7 +117,7 @@ class StaffMessagePublic(BaseModel):
 class SummaryChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    wants_summary: bool
+    wants_summary: StrictBool
 
 
 class SummaryRelease(BaseModel):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from app.core.types import Day
 
@@ -42,10 +42,10 @@ class InitialReviewEvidence(_Strict):
 
 
 class DnacprFindings(_Strict):
-    in_place: bool | None = None
+    in_place: StrictBool | None = None
     rationale_as_recorded: str | None = Field(default=None, max_length=2000)
-    appropriate: bool | None = None
-    correctly_completed: bool | None = None
+    appropriate: StrictBool | None = None
+    correctly_completed: StrictBool | None = None
 
 
 class SmartAction(_Strict):
@@ -58,26 +58,26 @@ class SmartAction(_Strict):
 class StructuredJudgementReview(_Strict):
     """RCP Structured Judgement Review phase scores, 1 very poor to 5 excellent."""
 
-    admission: int | None = Field(default=None, ge=1, le=5)
-    ongoing_care: int | None = Field(default=None, ge=1, le=5)
-    end_of_life_care: int | None = Field(default=None, ge=1, le=5)
-    overall: int | None = Field(default=None, ge=1, le=5)
+    admission: StrictInt | None = Field(default=None, ge=1, le=5)
+    ongoing_care: StrictInt | None = Field(default=None, ge=1, le=5)
+    end_of_life_care: StrictInt | None = Field(default=None, ge=1, le=5)
+    overall: StrictInt | None = Field(default=None, ge=1, le=5)
 
 
 class Findings(_Strict):
     pen_portrait: str | None = Field(default=None, max_length=10_000, description="Who the person was.")
     initial_review_evidence: InitialReviewEvidence = Field(default_factory=InitialReviewEvidence)
-    grade: int | None = Field(
+    grade: StrictInt | None = Field(
         default=None,
         ge=1,
         le=6,
         description="LeDeR grading of care: 1 excellent ... 6 fell far short and contributed to the death.",
     )
     contributory_factors: list[ContributoryFactor] = Field(default_factory=list, max_length=len(ContributoryFactor))
-    potentially_avoidable: bool | None = None
+    potentially_avoidable: StrictBool | None = None
     dnacpr: DnacprFindings = Field(default_factory=DnacprFindings)
-    mental_capacity_act_applied: bool | None = None
-    mccd_accurate: bool | None = None
+    mental_capacity_act_applied: StrictBool | None = None
+    mccd_accurate: StrictBool | None = None
     learning_points: list[str] = Field(default_factory=list, max_length=30)
     actions: list[SmartAction] = Field(default_factory=list, max_length=50)
     focused_review_findings: str | None = Field(default=None, max_length=20_000)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.core.models import ODS_CODE_PATTERN
 from app.core.types import Day
@@ -64,7 +64,7 @@ class CauseOfDeath(_Strict):
 
 
 class Dnacpr(_Strict):
-    in_place: bool | None = Field(description="Was a DNACPR order in place? null if not known.")
+    in_place: StrictBool | None = Field(description="Was a DNACPR order in place? null if not known.")
     rationale: str | None = Field(default=None, max_length=2000, description="The rationale as recorded.")
 
     @model_validator(mode="after")
@@ -82,15 +82,15 @@ class Person(_Strict):
     sex: Sex
     ethnic_category: EthnicCategory = Field(description="NHS Data Dictionary code; Z = not stated.")
     learning_disability_level: LearningDisabilityLevel
-    autism: bool
-    lived_alone: bool | None = None
-    out_of_area_placement: bool | None = None
+    autism: StrictBool
+    lived_alone: StrictBool | None = None
+    out_of_area_placement: StrictBool | None = None
 
 
 class Death(_Strict):
     date_of_death: Day
     place_of_death: PlaceOfDeath
-    died_in_england: bool = True
+    died_in_england: StrictBool = True
     cause_of_death: CauseOfDeath
     dnacpr: Dnacpr | None = None
     other_processes: list[OtherProcess] = Field(
@@ -115,7 +115,7 @@ class NotificationCreate(_Strict):
     )
     person: Person
     death: Death
-    national_data_opt_out: bool = Field(
+    national_data_opt_out: StrictBool = Field(
         default=False, description="The person registered a National Data Opt-Out: recorded, then closed."
     )
     notifier: Notifier

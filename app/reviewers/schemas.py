@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt
 
 from app.core.models import ODS_CODE_PATTERN
 from app.core.patch import PatchModel
@@ -22,15 +22,15 @@ class ReviewerCreate(BaseModel):
     organisations: list[OdsCode] = Field(
         default_factory=list, max_length=50, description="ODS codes of the organisations they work for."
     )
-    max_active_reviews: int = Field(ge=1, le=200)
+    max_active_reviews: StrictInt = Field(ge=1, le=200)
     external_subject: str | None = Field(default=None, min_length=1, max_length=255)
 
 
 class ReviewerUpdate(PatchModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     organisations: list[OdsCode] | None = Field(default=None, max_length=50)
-    max_active_reviews: int | None = Field(default=None, ge=1, le=200)
-    active: bool | None = None
+    max_active_reviews: StrictInt | None = Field(default=None, ge=1, le=200)
+    active: StrictBool | None = None
 
 
 class ReviewerPublic(BaseModel):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictBool, model_validator
 
 from app.auth.policy import AREA_ROLES, STAFF_ROLES, Role
 from app.core.models import ODS_CODE_PATTERN
@@ -31,7 +31,7 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(PatchModel):
-    active: bool | None = None
+    active: StrictBool | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
 
 

@@ -203,3 +203,22 @@ async def test_a_date_sent_as_a_number_is_refused_as_the_spec_says(api, world):
     response = await api.post("/notifications", json=body, headers=coordinator.headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "death.date_of_death"
+
+
+async def test_numbers_and_strings_are_not_read_as_booleans_or_integers(api, world):
+    # pydantic's lax mode would take 0 for false and "2" for 2; the spec says boolean and integer.
+    from app.auth.policy import Role
+    from tests.factories import notification_body
+
+    await world.area("15F")
+    coordinator = await world.staff(Role.coordinator, "15F")
+    for field, value in (("person.autism", 0), ("national_data_opt_out", "false"), ("person.lived_alone", 1)):
+        body = notification_body(**{field: value})
+        response = await api.post("/notifications", json=body, headers=coordinator.headers)
+        assert response.status_code == 422, field
+        assert response.json()["errors"][0]["field"] == field
+
+    reviewer = {"name": "R", "email": "r@example.org", "max_active_reviews": "5"}
+    response = await api.post("/reviewers", json=reviewer, headers=coordinator.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "max_active_reviews"

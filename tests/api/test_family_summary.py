@@ -23,6 +23,8 @@ async def release(api, flow, case, body=SUMMARY):
 async def test_a_family_who_asked_reads_the_released_summary_of_the_completed_review(api, flow):
     case = await flow.reach("initial_review")
     family = await session_for(api, (await invite(api, flow, case))["code"])
+    not_a_boolean = await api.put("/family/summary-preference", json={"wants_summary": 1}, headers=family)
+    assert not_a_boolean.status_code == 422
     chose = await api.put("/family/summary-preference", json={"wants_summary": True}, headers=family)
     assert chose.status_code == 200, chose.text
     assert chose.json()["summary_requested"] is True
