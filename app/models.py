@@ -10,7 +10,7 @@ from app.flags.models import BiasFlag
 from app.idempotency.models import IdempotencyRecord
 from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
-from app.reviews.models import HistoryEntry, Hold
+from app.reviews.models import HistoryEntry, Hold, StageSpan
 from app.users.models import StaffUser
 from app.webhooks.models import FeedPosition, WebhookDelivery, WebhookEndpoint
 from app.worker.models import WorkerLease
@@ -34,6 +34,7 @@ __all__ = [
     "RateLimitEvent",
     "ReviewerProfile",
     "StaffUser",
+    "StageSpan",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WorkerLease",

@@ -58,6 +58,7 @@ class Action(StrEnum):
     user_manage = "user.manage"
     events_read = "events.read"
     webhooks_manage = "webhooks.manage"
+    reports_read = "reports.read"
 
 
 POLICY: dict[Action, frozenset[Role]] = {
@@ -90,6 +91,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.user_manage: frozenset({Role.admin}),
     Action.events_read: frozenset({Role.integrator}),  # limited to the client's areas
     Action.webhooks_manage: frozenset({Role.integrator}),  # their own endpoints only
+    # Coordinators see their own area as it is; national and admin see every area, disclosure-controlled.
+    Action.reports_read: frozenset({Role.coordinator, Role.national, Role.admin}),
 }
 
 # An integrator needs this scope for the action, on top of the role being allowed.

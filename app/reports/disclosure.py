@@ -21,9 +21,10 @@ cells fixes that without hiding zeros, which the rules do not allow.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Final, Generic, TypeAlias, TypeVar
+from typing import Any, Final, Generic, TypeAlias, TypeVar
 
 SUPPRESSED: Final = "*"
 LARGEST_SUPPRESSED: Final = 7
@@ -49,19 +50,26 @@ def publish_count(n: int) -> Published:
     return 5 * ((n + ROUNDING_ERROR) // 5)
 
 
-def protect(cells: Mapping[K, int], total: int | None = None) -> Protected[K]:
+def protect(
+    cells: Mapping[K, int],
+    total: int | None = None,
+    *,
+    hidden: AbstractSet[K] = frozenset(),
+    total_hidden: bool = False,
+) -> Protected[K]:
     """A breakdown that partitions `total` (by default the sum of the cells), safe to publish with its total.
 
     A breakdown that does not cover everyone in the total needs an explicit remainder cell ("Not recorded"):
     the missing people would otherwise be an unpublished cell that the rules above cannot protect.
+    `hidden` cells and a `total_hidden` are already suppressed elsewhere (the other way through a table).
     """
     for n in cells.values():
         _check_count(n)
     true_total = sum(cells.values())
     if total is not None and total != true_total:
         raise ValueError(f"the cells add up to {true_total}, not to the total {total}")
-    published = {key: publish_count(n) for key, n in cells.items()}
-    published_total = publish_count(true_total)
+    published = {key: SUPPRESSED if key in hidden else publish_count(n) for key, n in cells.items()}
+    published_total = SUPPRESSED if total_hidden else publish_count(true_total)
     while isinstance(published_total, int) and _reader_can_work_out_a_suppressed_cell(
         cells, published, published_total
     ):
@@ -71,6 +79,95 @@ def protect(cells: Mapping[K, int], total: int | None = None) -> Protected[K]:
         else:
             published_total = SUPPRESSED
     return Protected(published, published_total)
+
+
+R = TypeVar("R", bound=Hashable)
+C = TypeVar("C", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class ProtectedTable(Generic[R, C]):
+    """A two-way table as it may be published, with every row's total, every column's total and the grand total."""
+
+    cells: dict[R, dict[C, Published]]
+    row_totals: dict[R, Published]
+    column_totals: dict[C, Published]
+    total: Published
+
+
+def protect_table(
+    rows: Mapping[R, Mapping[C, int]], columns: Sequence[C], *, hidden_row_totals: AbstractSet[R] = frozenset()
+) -> ProtectedTable[R, C]:
+    """Areas by categories, published with both margins: every row, and every column, is a breakdown of its
+    total, so each is protected as one, and what one way hides the other way must respect. Repeated until
+    neither way hides anything more (it only ever hides more, so it ends).
+
+    `hidden_row_totals` are hidden already, by another table that publishes the same row totals.
+    """
+    keys = list(rows)
+    value = {(r, c): rows[r].get(c, 0) for r in keys for c in columns}
+    row_total = {r: sum(value[r, c] for c in columns) for r in keys}
+    column_total = {c: sum(value[r, c] for r in keys) for c in columns}
+    hidden: set[tuple[str, object, object]] = {("row_total", r, None) for r in hidden_row_totals}
+    while True:
+        before = len(hidden)
+        for r in keys:
+            _mark(
+                hidden,
+                "cell",
+                r,
+                protect(
+                    {c: value[r, c] for c in columns},
+                    hidden={c for c in columns if ("cell", r, c) in hidden},
+                    total_hidden=("row_total", r, None) in hidden,
+                ),
+                "row_total",
+            )
+        for c in columns:
+            published = protect(
+                {r: value[r, c] for r in keys},
+                hidden={r for r in keys if ("cell", r, c) in hidden},
+                total_hidden=("column_total", c, None) in hidden,
+            )
+            hidden |= {("cell", r, c) for r, shown in published.cells.items() if shown == SUPPRESSED}
+            if published.total == SUPPRESSED:
+                hidden.add(("column_total", c, None))
+        # The margins are breakdowns of the grand total too.
+        by_row = protect(
+            row_total,
+            hidden={r for r in keys if ("row_total", r, None) in hidden},
+            total_hidden=("grand", None, None) in hidden,
+        )
+        hidden |= {("row_total", r, None) for r, shown in by_row.cells.items() if shown == SUPPRESSED}
+        by_column = protect(
+            column_total,
+            hidden={c for c in columns if ("column_total", c, None) in hidden},
+            total_hidden=("grand", None, None) in hidden,
+        )
+        hidden |= {("column_total", c, None) for c, shown in by_column.cells.items() if shown == SUPPRESSED}
+        for margin in (by_row, by_column):
+            if margin.total == SUPPRESSED:
+                hidden.add(("grand", None, None))
+        if len(hidden) == before:
+            break
+
+    def shown(kind: str, r: object, c: object, n: int) -> Published:
+        return SUPPRESSED if (kind, r, c) in hidden else publish_count(n)
+
+    return ProtectedTable(
+        cells={r: {c: shown("cell", r, c, value[r, c]) for c in columns} for r in keys},
+        row_totals={r: shown("row_total", r, None, row_total[r]) for r in keys},
+        column_totals={c: shown("column_total", c, None, column_total[c]) for c in columns},
+        total=shown("grand", None, None, sum(row_total.values())),
+    )
+
+
+def _mark(
+    hidden: set[tuple[str, object, object]], kind: str, row: object, published: Protected[Any], total_kind: str
+) -> None:
+    hidden |= {(kind, row, c) for c, shown in published.cells.items() if shown == SUPPRESSED}
+    if published.total == SUPPRESSED:
+        hidden.add((total_kind, row, None))
 
 
 def share(part: Published, whole: Published) -> float | None:

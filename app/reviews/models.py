@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Text
+from sqlalchemy import JSON, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import utc_field
@@ -68,3 +68,31 @@ class HistoryEntry(SQLModel, table=True):
     to_stage: str | None = Field(default=None, max_length=20)
     reason: str | None = Field(default=None, sa_type=Text)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+# An open span's end: a real date rather than NULL, so "the stage on day D" is one range condition an index
+# answers (started_on <= D < ended_on), with no OR IS NULL beside it.
+STILL_OPEN = date(9999, 12, 31)
+
+
+class StageSpan(SQLModel, table=True):
+    """The days a review spent in one open stage, [started_on, ended_on) in UK dates.
+
+    Reports read which stage each review was in at the end of a past period here. A review's open stages
+    tile its life from notification to completion or exclusion; closed stages have no span.
+    """
+
+    __tablename__ = "stage_span"
+    __table_args__ = (
+        # Either bound may be the selective one: recent dates have few spans ending after them, old dates few
+        # starting before them. Both carry area and stage, so counting needs no table reads.
+        Index("ix_stage_span_ended_on", "ended_on", "started_on", "area_ods", "stage"),
+        Index("ix_stage_span_started_on", "started_on", "ended_on", "area_ods", "stage"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: uuid.UUID = Field(foreign_key="notification.id", index=True)
+    area_ods: str = Field(max_length=6)
+    stage: str = Field(max_length=20)
+    started_on: date
+    ended_on: date = STILL_OPEN

@@ -29,6 +29,7 @@ from app.flags import service as flags
 from app.notifications.enums import EthnicCategory, Stage
 from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
+from app.reviews import spans
 from app.reviews.focused import focused_review_reasons
 from app.reviews.models import HistoryEntry, HistoryKind, Hold
 from app.reviews.schemas import (
@@ -186,6 +187,7 @@ async def change_stage(
         notification.focused_review_done = True
     notification.stage = to.value
     notification.stage_changed_at = ctx.now
+    await spans.move(session, notification, to, ctx.today)
     if to is Stage.completed:
         notification.completed_on = ctx.today
     await add_history(
@@ -405,7 +407,8 @@ async def dismiss_flag(
 async def record_creation(
     session: AsyncSession, principal: Principal, notification: Notification, now: datetime
 ) -> None:
-    """The first lines of every notification's timeline and change feed."""
+    """The first lines of every notification's timeline and change feed, and its first stage span."""
+    spans.start(session, notification, Stage(notification.stage), notification.notified_on)
     await add_history(
         session,
         principal,
