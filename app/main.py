@@ -28,6 +28,7 @@ from app.families.web import render_problem
 from app.findings.router import router as findings_router
 from app.health.router import router as health_router
 from app.notifications.router import router as notifications_router
+from app.reports.router import population_router
 from app.reports.router import router as reports_router
 from app.reviewers.router import router as reviewers_router
 from app.reviews.router import router as reviews_router
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         events_router,
         webhooks_router,
         reports_router,
+        population_router,
     )
     for router in routers:
         app.include_router(router)

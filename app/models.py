@@ -9,6 +9,7 @@ from app.findings.models import FindingsRecord, FindingsVersion
 from app.flags.models import BiasFlag
 from app.idempotency.models import IdempotencyRecord
 from app.notifications.models import Notification
+from app.reports.models import AreaPopulation
 from app.reviewers.models import ReviewerProfile
 from app.reviews.models import HistoryEntry, Hold, StageSpan
 from app.users.models import StaffUser
@@ -17,6 +18,7 @@ from app.worker.models import WorkerLease
 
 __all__ = [
     "Area",
+    "AreaPopulation",
     "AuditEvent",
     "BiasFlag",
     "FamilyInvitation",

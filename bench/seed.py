@@ -47,10 +47,11 @@ SELECT
     '{"part_1": [{"text": "Aspiration pneumonia", "icd10": "J69.0"}], "part_2": []}',
     '[]', '{"name": "Bench", "role": "ME officer", "organisation": "Bench Trust", "contact": "b@example.org"}',
     '[]', notified, notified::timestamptz, 'bench', 1, notified::timestamptz,
-    CASE WHEN is_open THEN NULL ELSE notified + 150 END,
+    CASE WHEN is_open THEN NULL ELSE notified + 100 + n %% 120 END,
     false, false, 0,
     (notified + interval '6 months')::date - date '0001-01-01' + 1,
-    CASE WHEN is_open THEN NULL ELSE 'met' END
+    CASE WHEN is_open THEN NULL WHEN notified + 100 + n %% 120 <= (notified + interval '6 months')::date
+         THEN 'met' ELSE 'missed' END
 FROM (
     SELECT n, is_open,
            CASE WHEN is_open THEN current_date - (n %% 240) ELSE current_date - 240 - (n %% 2600) END AS notified,
@@ -58,6 +59,29 @@ FROM (
     FROM (SELECT n, (n %% 1000) < %(open_per_mille)s AS is_open FROM generate_series(%(first)s, %(last)s) AS n) s
 ) g
 """
+
+# Each review's stage spans, as the service keeps them: ten days unallocated, ten allocated, then initial
+# review until thirty days before completion, then awaiting sign-off. An open review is in its stage since
+# ten days after notification (or since notification, when that is its stage).
+STAGE_SPAN_SQL = [
+    """INSERT INTO stage_span (notification_id, area_ods, stage, started_on, ended_on, notified_on)
+       SELECT id, area_ods, 'notified', notified_on,
+              CASE WHEN stage = 'notified' THEN date '9999-12-31' ELSE notified_on + 10 END, notified_on
+       FROM notification""",
+    """INSERT INTO stage_span (notification_id, area_ods, stage, started_on, ended_on, notified_on)
+       SELECT id, area_ods, stage, notified_on + 10, date '9999-12-31', notified_on
+       FROM notification WHERE stage NOT IN ('notified', 'completed', 'excluded')""",
+    """INSERT INTO stage_span (notification_id, area_ods, stage, started_on, ended_on, notified_on)
+       SELECT id, area_ods, s.stage, notified_on + s.from_day,
+              CASE WHEN s.until_completion THEN completed_on - 30 ELSE notified_on + s.to_day END, notified_on
+       FROM notification,
+            (VALUES ('allocated', 10, 20, false), ('initial_review', 20, 0, true)) AS s(stage, from_day, to_day,
+                                                                                       until_completion)
+       WHERE notification.stage = 'completed'""",
+    """INSERT INTO stage_span (notification_id, area_ods, stage, started_on, ended_on, notified_on)
+       SELECT id, area_ods, 'awaiting_sign_off', completed_on - 30, completed_on, notified_on
+       FROM notification WHERE stage = 'completed'""",
+]
 
 
 def seed(url: str, notifications: int, open_share: float, areas: int, slice_size: int = 50_000) -> float:
@@ -70,7 +94,11 @@ def seed(url: str, notifications: int, open_share: float, areas: int, slice_size
                 params = {"areas": areas, "open_per_mille": round(open_share * 1000), "first": first + 1,
                           "last": last}  # fmt: skip
                 connection.execute(NOTIFICATION_SQL, params)
+        with typer.progressbar(STAGE_SPAN_SQL, label="Seeding stage spans   ") as statements:
+            for statement in statements:
+                connection.execute(statement)
         connection.execute("ANALYZE notification")
+        connection.execute("ANALYZE stage_span")
     return time.perf_counter() - started
 
 

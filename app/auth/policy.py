@@ -59,6 +59,7 @@ class Action(StrEnum):
     events_read = "events.read"
     webhooks_manage = "webhooks.manage"
     reports_read = "reports.read"
+    population_manage = "population.manage"
 
 
 POLICY: dict[Action, frozenset[Role]] = {
@@ -93,6 +94,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.webhooks_manage: frozenset({Role.integrator}),  # their own endpoints only
     # Coordinators see their own area as it is; national and admin see every area, disclosure-controlled.
     Action.reports_read: frozenset({Role.coordinator, Role.national, Role.admin}),
+    # Each area's population with a learning disability by ethnic group: reference data for the annual report.
+    Action.population_manage: frozenset({Role.admin}),
 }
 
 # An integrator needs this scope for the action, on top of the role being allowed.

@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     family_cookie_secure: bool = True
     concern_acknowledgement_working_days: int = Field(default=10, ge=1, le=60)
     sla_at_risk_days: int = Field(default=30, ge=1, le=180)
+    # The general population's median age at death, set beside each area's in the annual report, and where it
+    # comes from (printed with it). Default: deaths registered in England and Wales in 2018 (ONS), as the LeDeR
+    # annual report 2018 (University of Bristol, 2019) quotes them: men 83, women 86, against 60 and 59 for the
+    # people with a learning disability whose deaths it reviewed. Update all three together.
+    report_reference_median_age_male: float = Field(default=83, ge=0, le=120)
+    report_reference_median_age_female: float = Field(default=86, ge=0, le=120)
+    report_reference_age_source: str = Field(
+        default="General population of England and Wales: median age at death of deaths registered in 2018 "
+        "(ONS), as quoted by the LeDeR annual report 2018",
+        min_length=1,
+        max_length=300,
+    )
     # The worker (`leder worker`): how often it sweeps the SLA clocks, in how many notifications per
     # transaction, and how long its lease lasts without renewal (a dead worker's lease lapses).
     worker_sweep_interval_seconds: int = Field(default=300, ge=1)

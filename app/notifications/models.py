@@ -21,6 +21,9 @@ class Notification(SQLModel, table=True):
         # The area's list, in the order it is paged.
         Index("ix_notification_area_list", "area_ods", "notified_on", "id"),
         Index("ix_notification_area_due", "area_ods", "sla_due_ordinal", "id"),
+        # Reports: deaths notified in a period, and reviews completed in one with what their measures need.
+        Index("ix_notification_notified_on", "notified_on", "area_ods"),
+        Index("ix_notification_completed_on", "completed_on", "area_ods", "notified_on", "sla_outcome"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.areas.models import Area
 from app.reports.disclosure import SUPPRESSED, Published, protect_table, share
 from app.reports.periods import Period
-from app.reports.progress import ProgressCounts, national_median_days, progress_by_area, total
+from app.reports.progress import ProgressCounts, measure
 from app.reports.schemas import AreaProgress, Dashboard, Progress
 
 # A median of fewer people than this could point at one of them; published medians need at least this many.
@@ -25,9 +25,9 @@ ENGLAND = "England"
 async def dashboard(
     session: AsyncSession, period: Period, areas: Sequence[Area], *, with_england: bool, controlled: bool
 ) -> Dashboard:
-    counted = await progress_by_area(session, period, [a.ods_code for a in areas] if not with_england else None)
+    counted, whole = await measure(session, period, [a.ods_code for a in areas] if not with_england else None)
     by_area = {a.ods_code: counted.get(a.ods_code, ProgressCounts()) for a in areas}
-    england = total(list(counted.values()), await national_median_days(session, period)) if with_england else None
+    england = whole if with_england else None
     shown = _published(by_area, england) if controlled else {k: _as_counted(v) for k, v in by_area.items()}
     return Dashboard(
         period=period.label,

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app.areas.service import get_area
 from app.audit import service as audit
 from app.auth.deps import ClockDep, allow
 from app.auth.policy import Action, Role
@@ -11,8 +13,12 @@ from app.auth.service import Principal
 from app.core.db import SessionDep
 from app.core.errors import NotFound, problem_responses
 from app.core.models import ODS_CODE_PATTERN
-from app.reports import periods
+from app.reports import periods, population
+from app.reports.annual_schemas import AnnualReport, AreaPopulationPublic, PopulationCount
 from app.reports.dashboard import areas_for_report, as_csv, dashboard
+from app.reports.models import AreaPopulation
+from app.reports.page import annual_report_page
+from app.reports.publishing import References, annual_csv, annual_report, references_from
 from app.reports.schemas import Dashboard
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -69,3 +75,163 @@ async def read_dashboard(
     if csv:
         return Response(as_csv(report), media_type=CSV)
     return report
+
+
+# The area's annual report, and the reference population it sets the deaths against.
+
+population_router = APIRouter(prefix="/areas", tags=["reports"])
+CanManagePopulation = Annotated[Principal, Depends(allow(Action.population_manage))]
+OdsCode = Annotated[str, Path(pattern=ODS_CODE_PATTERN, description="The area's ODS code.")]
+Year = Annotated[
+    int,
+    Query(ge=periods.EARLIEST_YEAR, le=periods.LATEST_YEAR, description="A calendar year.", examples=[2019]),
+]
+HTML = "text/html"
+
+
+def _references(request: Request) -> References:
+    settings = request.app.state.settings
+    return references_from(
+        settings.report_reference_median_age_male,
+        settings.report_reference_median_age_female,
+        settings.report_reference_age_source,
+    )
+
+
+async def _annual(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    clock: ClockDep,
+    ods_code: str,
+    year: int,
+    *,
+    for_publication: bool,
+) -> AnnualReport:
+    """The report as this caller may see it: their own area as counted (coordinator), else published."""
+    if principal.role is Role.coordinator and principal.area != ods_code:
+        raise NotFound("No such area.")  # another area's report: as if the area did not exist
+    area = await get_area(session, ods_code)
+    controlled = for_publication or principal.role is not Role.coordinator
+    report = await annual_report(session, area, year, controlled=controlled, references=_references(request))
+    await audit.record(
+        session,
+        principal=principal,
+        action=Action.reports_read.value,
+        outcome="allowed",
+        at=clock.now(),
+        object_type="area",
+        object_ids=[ods_code],
+    )
+    return report
+
+
+@router.get("/areas/{ods_code}/annual", response_model=AnnualReport, responses=problem_responses(401, 403, 404, 422))
+async def read_annual_report(
+    ods_code: OdsCode, year: Year, principal: CanRead, session: SessionDep, clock: ClockDep, request: Request
+) -> AnnualReport:
+    """The area's LeDeR annual report for a calendar year (coordinator of the area; national; admin).
+
+    Deaths notified in the year (age, place, causes, ethnicity against the area's population, flags, family
+    involvement) and reviews completed in it (grading of care, themes, contributory factors, actions), with the
+    dashboard's progress measures for the year. A coordinator sees their own area as counted; national and admin
+    callers see it disclosure-controlled. Also as a printable page (`annual.html`) and a CSV to publish
+    (`annual.csv`).
+    """
+    return await _annual(request, principal, session, clock, ods_code, year, for_publication=False)
+
+
+@router.get(
+    "/areas/{ods_code}/annual.html",
+    response_class=Response,
+    responses={
+        200: {"content": {HTML: {"schema": {"type": "string"}}}, "description": "A printable, self-contained page."},
+        **problem_responses(401, 403, 404, 422),
+    },
+)
+async def read_annual_report_page(
+    ods_code: OdsCode, year: Year, principal: CanRead, session: SessionDep, clock: ClockDep, request: Request
+) -> Response:
+    """The annual report as a printable web page with charts, for the area's board: save it, print it.
+
+    The same figures as the JSON report, for the same callers, with the same disclosure control.
+    """
+    report = await _annual(request, principal, session, clock, ods_code, year, for_publication=False)
+    return await annual_report_page(request, report)
+
+
+@router.get(
+    "/areas/{ods_code}/annual.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {CSV: {"schema": {"type": "string"}}}, "description": "Disclosure-controlled, to publish."},
+        **problem_responses(401, 403, 404, 422),
+    },
+)
+async def read_annual_report_csv(
+    ods_code: OdsCode, year: Year, principal: CanRead, session: SessionDep, clock: ClockDep, request: Request
+) -> Response:
+    """The annual report as CSV for publication: always disclosure-controlled, whoever asks."""
+    report = await _annual(request, principal, session, clock, ods_code, year, for_publication=True)
+    filename = f"leder-annual-report-{ods_code}-{year}.csv"
+    return Response(
+        annual_csv(report), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+def _population_public(ods_code: str, rows: Sequence[AreaPopulation]) -> AreaPopulationPublic:
+    return AreaPopulationPublic(
+        area_ods=ods_code,
+        loaded_at=rows[0].loaded_at if rows else None,
+        loaded_by=rows[0].loaded_by if rows else None,
+        total=sum(row.people for row in rows),
+        categories=[PopulationCount(ethnic_category=row.ethnic_category, people=row.people) for row in rows],
+    )
+
+
+@population_router.put(
+    "/{ods_code}/population",
+    response_model=AreaPopulationPublic,
+    responses=problem_responses(401, 403, 404, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string", "maxLength": population.MAX_CSV_BYTES},
+                    "example": "ethnic_category,count\nA,4210\nH,130\nM,95\nZ,310\n",
+                }
+            },
+        }
+    },
+)
+async def replace_area_population(
+    ods_code: OdsCode, principal: CanManagePopulation, session: SessionDep, clock: ClockDep, request: Request
+) -> AreaPopulationPublic:
+    """Load the area's population with a learning disability by ethnic category, from a CSV (admin).
+
+    The body is `text/csv` with a header `ethnic_category,count`, then one line per NHS ethnic category code (A
+    to S; Z for not stated) and a whole number of people; a category left out counts as 0. Every problem is
+    reported by line number (422) and nothing is stored; a good file replaces the area's previous figures.
+    """
+    population.check_media_type(request.headers.get("content-type"))
+    counts = population.parse_population_csv(await request.body())
+    rows = await population.replace_population(session, ods_code, counts, now=clock.now(), by=principal.subject)
+    await audit.record(
+        session,
+        principal=principal,
+        action=Action.population_manage.value,
+        outcome="allowed",
+        at=clock.now(),
+        object_type="area",
+        object_ids=[ods_code],
+    )
+    return _population_public(ods_code, rows)
+
+
+@population_router.get(
+    "/{ods_code}/population", response_model=AreaPopulationPublic, responses=problem_responses(401, 403, 404, 422)
+)
+async def read_area_population(ods_code: OdsCode, _: CanManagePopulation, session: SessionDep) -> AreaPopulationPublic:
+    """The area's population with a learning disability by ethnic category, as last loaded (admin)."""
+    return _population_public(ods_code, await population.read_population(session, ods_code))

@@ -16,7 +16,13 @@ from app.reviews.stages import OPEN_STAGES
 def start(session: AsyncSession, notification: Notification, stage: Stage, on: date) -> None:
     """The review entered `stage` on `on`; a closed stage starts no span."""
     if stage in OPEN_STAGES:
-        span = StageSpan(notification_id=notification.id, area_ods=notification.area_ods, stage=stage, started_on=on)
+        span = StageSpan(
+            notification_id=notification.id,
+            area_ods=notification.area_ods,
+            stage=stage,
+            started_on=on,
+            notified_on=notification.notified_on,
+        )
         session.add(span)
 
 

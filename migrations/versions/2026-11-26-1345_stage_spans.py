@@ -1,4 +1,4 @@
-"""Stage spans: which stage each review was in over which days, for reports as of a past date.
+"""Stage spans: which stage each review was in over which days, for reports as of a past date; report indexes.
 
 Existing reviews get their spans from their timelines (every stage change is a history entry). A change's
 day is taken as the UTC date of its timestamp, close enough for the demo data that existed before this.
@@ -34,15 +34,21 @@ def upgrade() -> None:
         sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("started_on", sa.Date(), nullable=False),
         sa.Column("ended_on", sa.Date(), nullable=False),
+        sa.Column("notified_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
             ["notification_id"], ["notification.id"], name=op.f("fk_stage_span_notification_id_notification")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stage_span")),
     )
     with op.batch_alter_table("stage_span", schema=None) as batch_op:
-        batch_op.create_index("ix_stage_span_ended_on", ["ended_on", "started_on", "area_ods", "stage"], unique=False)
+        batch_op.create_index("ix_stage_span_ended_on", ["ended_on", "started_on", "area_ods", "stage", "notified_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_stage_span_notification_id"), ["notification_id"], unique=False)
-        batch_op.create_index("ix_stage_span_started_on", ["started_on", "ended_on", "area_ods", "stage"], unique=False)
+        batch_op.create_index("ix_stage_span_started_on", ["started_on", "ended_on", "area_ods", "stage", "notified_on"], unique=False)
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index("ix_notification_notified_on", ["notified_on", "area_ods"], unique=False)
+        batch_op.create_index(
+            "ix_notification_completed_on", ["completed_on", "area_ods", "notified_on", "sla_outcome"], unique=False
+        )
     _spans_from_history()
 
 
@@ -74,6 +80,7 @@ def _spans_from_history() -> None:
                 "stage": change.to_stage,
                 "started_on": on,
                 "ended_on": STILL_OPEN,
+                "notified_on": _day(notification.notified_on),
             }
             spans.append(span)
             open_span[change.notification_id] = span
@@ -85,6 +92,7 @@ def _spans_from_history() -> None:
             sa.column("stage", sa.String()),
             sa.column("started_on", sa.Date()),
             sa.column("ended_on", sa.Date()),
+            sa.column("notified_on", sa.Date()),
         )
         op.bulk_insert(table, spans)
 
@@ -99,6 +107,9 @@ def _day(value: object) -> dt.date:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_completed_on")
+        batch_op.drop_index("ix_notification_notified_on")
     with op.batch_alter_table("stage_span", schema=None) as batch_op:
         batch_op.drop_index("ix_stage_span_started_on")
         batch_op.drop_index(batch_op.f("ix_stage_span_notification_id"))
