@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from app.areas.router import router as areas_router
+from app.audit.router import router as audit_router
 from app.audit.service import record_denial
 from app.auth.router import router as auth_router
 from app.auth.tokens import TokenService
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         family_pages_router,
         events_router,
         webhooks_router,
+        audit_router,
         reports_router,
         population_router,
     )

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from fastapi import Request
-from sqlalchemy import insert
+from sqlalchemy import ColumnElement, and_, false, insert, or_, true
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.audit.models import AuditEvent
+from app.auth.policy import Role
 from app.auth.service import Principal
 from app.core.clock import Clock
-from app.core.errors import ProblemError
+from app.core.errors import ProblemError, invalid_field
 from app.core.logging import request_id_var
 
 log = logging.getLogger(__name__)
@@ -31,6 +38,22 @@ async def record(
     object_ids: Iterable[str] = (),
 ) -> None:
     """Add audit rows to the caller's transaction: one per object, or one if there is none."""
+    rows = record_rows(
+        principal=principal, action=action, outcome=outcome, at=at, object_type=object_type, object_ids=object_ids
+    )
+    await session.exec(insert(AuditEvent), params=rows)
+
+
+def record_rows(
+    *,
+    principal: Principal | None,
+    action: str,
+    outcome: str,
+    at: datetime,
+    object_type: str | None = None,
+    object_ids: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """The rows `record` adds, as column values: for rows written many at a time (app/notifications/bulk.py)."""
     base = {
         "at": at,
         "request_id": request_id_var.get(),
@@ -41,8 +64,7 @@ async def record(
         "object_type": object_type,
         "outcome": outcome,
     }
-    rows = [{**base, "object_id": object_id} for object_id in object_ids] or [{**base, "object_id": None}]
-    await session.exec(insert(AuditEvent), params=rows)
+    return [{**base, "object_id": object_id} for object_id in object_ids] or [{**base, "object_id": None}]
 
 
 async def record_denial(request: Request, exc: ProblemError) -> None:
@@ -81,3 +103,60 @@ def _object_of(request: Request) -> tuple[str | None, str | None]:
         if param in request.path_params:
             return object_type, str(request.path_params[param])[:64]
     return None, None
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    object_id: str | None = None
+    actor: str | None = None
+    at_from: datetime | None = None  # inclusive
+    at_to: datetime | None = None  # exclusive
+
+
+def readable_by(principal: Principal) -> ColumnElement[bool]:
+    """The audit rows a caller may read: every one (admin), their own area's (coordinator), none else."""
+    if principal.role is Role.admin:
+        return true()
+    if principal.role is Role.coordinator and principal.area is not None:
+        return col(AuditEvent.area) == principal.area
+    return false()  # the policy table already refuses everyone else; fail closed if it ever does not
+
+
+async def list_events(
+    session: AsyncSession, principal: Principal, filters: AuditFilters, limit: int, cursor: str | None
+) -> tuple[Sequence[AuditEvent], str | None]:
+    """A page of the trail, oldest first, the row id breaking ties (keyset paging, as for notifications)."""
+    at, ident = col(AuditEvent.at), col(AuditEvent.id)
+    conditions = [readable_by(principal)]
+    if filters.object_id is not None:
+        conditions.append(col(AuditEvent.object_id) == filters.object_id)
+    if filters.actor is not None:
+        conditions.append(col(AuditEvent.actor) == filters.actor)
+    if filters.at_from is not None:
+        conditions.append(at >= filters.at_from)
+    if filters.at_to is not None:
+        conditions.append(at < filters.at_to)
+    if cursor is not None:
+        after_at, after_id = decode_cursor(cursor)
+        conditions.append(or_(at > after_at, and_(at == after_at, ident > after_id)))
+    query = select(AuditEvent).where(*conditions).order_by(at, ident).limit(limit + 1)
+    rows = list((await session.exec(query)).all())
+    page, more = rows[:limit], len(rows) > limit
+    return page, encode_cursor(page[-1]) if more else None
+
+
+def encode_cursor(last: AuditEvent) -> str:
+    raw = json.dumps([last.at.isoformat(), last.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at_text, ident = json.loads(raw)
+        at = datetime.fromisoformat(at_text)
+        if at.tzinfo is None or not isinstance(ident, int) or not 0 < ident < 2**31:  # integer column
+            raise ValueError("not a position in the trail")
+        return at, ident
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise invalid_field("cursor", "not a cursor this service issued", location="query") from None

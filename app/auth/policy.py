@@ -58,6 +58,7 @@ class Action(StrEnum):
     user_manage = "user.manage"
     events_read = "events.read"
     webhooks_manage = "webhooks.manage"
+    audit_read = "audit.read"
     reports_read = "reports.read"
     population_manage = "population.manage"
 
@@ -92,6 +93,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.user_manage: frozenset({Role.admin}),
     Action.events_read: frozenset({Role.integrator}),  # limited to the client's areas
     Action.webhooks_manage: frozenset({Role.integrator}),  # their own endpoints only
+    Action.audit_read: frozenset({Role.admin, Role.coordinator}),  # coordinators: their own area's rows
     # Coordinators see their own area as it is; national and admin see every area, disclosure-controlled.
     Action.reports_read: frozenset({Role.coordinator, Role.national, Role.admin}),
     # Each area's population with a learning disability by ethnic group: reference data for the annual report.

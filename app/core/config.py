@@ -88,6 +88,9 @@ class Settings(BaseSettings):
         default=None, description="Proxies trusted to give the client address (X-Forwarded-For); none by default."
     )
     max_body_bytes: int = Field(default=1_000_000, gt=0)
+    # Optional key for the audit chain's hashes (HMAC-SHA256): without it, anyone who can write to the
+    # database can recompute the chain; with it, only holders of the key can (app/audit/chain.py).
+    audit_chain_key: SecretStr | None = None
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, gt=0)
 

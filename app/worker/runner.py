@@ -1,6 +1,7 @@
-"""`leder worker`: runs beside the API; delivers webhooks and sweeps the SLA clocks.
+"""`leder worker`: runs beside the API; delivers webhooks, seals the audit chain, sweeps the SLA clocks.
 
-Every `LEDER_WORKER_POLL_SECONDS` it moves new events into webhook deliveries and sends what is due;
+Every `LEDER_WORKER_POLL_SECONDS` it moves new events into webhook deliveries and sends what is due,
+and seals newly committed audit rows into the hash chain (app/audit/chain.py);
 every `LEDER_WORKER_SWEEP_INTERVAL_SECONDS` it sweeps the SLA clocks. On SQLite one worker at a time
 (it holds the "worker" lease; a second one refuses to start). On PostgreSQL any number may run: rows
 are claimed with SKIP LOCKED. SIGTERM or SIGINT: the round in hand is finished and recorded, the
@@ -19,6 +20,7 @@ from datetime import timedelta
 
 import httpx
 
+from app.audit.chain import chain_key, seal_pending
 from app.core.clock import Clock, uk_date
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
@@ -67,6 +69,7 @@ class Worker:
                     result = await self._sweep()
                     next_sweep = loop.time() + self.settings.worker_sweep_interval_seconds
                 await self._deliver(http)
+                await self._seal()
                 if once:
                     break
                 await self._renew()
@@ -116,6 +119,14 @@ class Worker:
                 return
             delivered = sum(outcome.delivered for outcome in sent)
             log.info("webhooks sent", extra={"delivered": delivered, "failed": len(sent) - delivered})
+
+    async def _seal(self) -> None:
+        sealed = await seal_pending(
+            self.sessionmaker, chain_key(self.settings),
+            keep_going=lambda: not self.stopping.is_set(), between_batches=self._renew,
+        )  # fmt: skip
+        if sealed:
+            log.info("audit sealed", extra={"rows": sealed})
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

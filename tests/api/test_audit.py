@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from app.auth.policy import Role
+from app.auth.policy import Role, Scope
+from tests.api.test_families import invite, session_for
+from tests.conftest import START
 from tests.factories import new_id, notification_body
+from tests.workflow import Flow
 
 
 @pytest.fixture
@@ -111,3 +116,130 @@ async def test_audit_rows_hold_no_personal_data(api, world, setting):
     text = repr([r.model_dump() for r in rows])
     for value in ("9434765919", "Joan", "Example", "1970-05-20"):
         assert value not in text
+
+
+# GET /audit: admins query the whole trail, coordinators their own area's; everyone else is refused.
+
+
+async def trail(api, who, **params):
+    response = await api.get("/audit", params=params, headers=who.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def summary(page):
+    return [(r["action"], r["outcome"], r["area"], r["object_id"]) for r in page["items"]]
+
+
+@pytest.fixture
+async def history(api, clock, setting):
+    """The Leeds notification created at START, read in Leeds ten minutes later, looked for from
+    Manchester (refused: not their area) ten minutes after that."""
+    leeds, manchester, notification_id = setting
+    clock.set(START + timedelta(minutes=10))
+    assert (await api.get(f"/notifications/{notification_id}", headers=leeds.headers)).status_code == 200
+    clock.set(START + timedelta(minutes=20))
+    assert (await api.get(f"/notifications/{notification_id}", headers=manchester.headers)).status_code == 404
+    return leeds, manchester, notification_id
+
+
+async def test_an_admin_queries_the_trail_by_notification_actor_and_time(api, world, history):
+    leeds, manchester, notification_id = history
+    admin = await world.staff(Role.admin)
+
+    about = await trail(api, admin, notification_id=notification_id)
+    assert summary(about) == [
+        ("notification.create", "allowed", "15F", notification_id),
+        ("notification.read", "allowed", "15F", notification_id),
+        ("notification.read", "not_found", "14L", notification_id),
+    ]
+    first = about["items"][0]
+    assert first["actor"] == f"user:{leeds.user.id}"
+    assert (first["role"], first["object_type"], first["at"]) == ("coordinator", "notification", "2025-03-17T10:00:00Z")
+    assert (first["chain_seq"], first["row_hash"]) == (None, None)  # the worker has not sealed it yet
+    assert about["next_cursor"] is None
+
+    by_actor = await trail(api, admin, actor=f"user:{manchester.user.id}")
+    assert summary(by_actor) == [("notification.read", "not_found", "14L", notification_id)]
+
+    # `from` is inclusive, `to` exclusive; the admin's own queries (at 10:20) fall outside.
+    window = {"from": "2025-03-17T10:05:00Z", "to": "2025-03-17T10:20:00+00:00"}
+    assert summary(await trail(api, admin, **window)) == [("notification.read", "allowed", "15F", notification_id)]
+    in_paris = {"from": "2025-03-17T11:10:00+01:00", "to": "2025-03-17T11:10:00.000001+01:00"}
+    assert summary(await trail(api, admin, **in_paris)) == [("notification.read", "allowed", "15F", notification_id)]
+
+
+async def test_a_coordinator_sees_only_their_own_areas_rows(api, world, history):
+    leeds, manchester, notification_id = history
+    leeds_rows = (await trail(api, leeds))["items"]
+    assert {r["area"] for r in leeds_rows} == {"15F"}
+    assert [r["action"] for r in leeds_rows] == ["notification.create", "notification.read"]
+
+    # Manchester asking about the Leeds notification sees only what Manchester did to it.
+    theirs = await trail(api, manchester, notification_id=notification_id)
+    assert summary(theirs) == [("notification.read", "not_found", "14L", notification_id)]
+    assert (await trail(api, manchester, actor=f"user:{leeds.user.id}"))["items"] == []
+
+
+async def test_reading_the_trail_is_audited(api, world, setting):
+    admin = await world.staff(Role.admin)
+    response = await api.get("/audit", headers=admin.headers)
+    rows = await world.audit_rows(request_id=response.headers["x-request-id"])
+    assert [(r.action, r.outcome, r.actor) for r in rows] == [("audit.read", "allowed", f"user:{admin.user.id}")]
+
+
+async def test_the_trail_pages_by_cursor_without_gaps_or_repeats(api, world, setting):
+    leeds, _, notification_id = setting
+    for _ in range(4):  # the clock stands still: every row has the same time, and the id orders them
+        await api.get(f"/notifications/{notification_id}", headers=leeds.headers)
+    admin = await world.staff(Role.admin)
+    everything = [r["id"] for r in (await trail(api, admin, notification_id=notification_id))["items"]]
+    assert len(everything) == 5
+
+    seen, cursor = [], None
+    while True:
+        page = await trail(
+            api, admin, notification_id=notification_id, limit=2, **({"cursor": cursor} if cursor else {})
+        )
+        seen += [r["id"] for r in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == everything
+
+
+@pytest.mark.parametrize("who", ["reviewer", "national", "integrator", "family"])
+async def test_other_roles_may_not_read_the_trail(api, world, who):
+    flow = await Flow.start(api, world)
+    case = await flow.reach("allocated")
+    headers = {
+        "reviewer": flow.reviewer.headers,
+        "national": (await world.staff(Role.national)).headers,
+        "integrator": await world.integrator(api, list(Scope), ["15F"]),
+        "family": await session_for(api, (await invite(api, flow, case))["code"]) if who == "family" else {},
+    }[who]
+    response = await api.get("/audit", headers=headers)
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    denied = await world.audit_rows(request_id=response.headers["x-request-id"])
+    assert [(r.action, r.outcome) for r in denied] == [("audit.read", "denied")]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": "2025-03-17T10:00:00"}, "from"),  # no time zone: which 10 o'clock?
+        ({"to": "yesterday"}, "to"),
+        ({"from": "2025-03-18T00:00:00Z", "to": "2025-03-17T00:00:00Z"}, "to"),
+        ({"notification_id": "not-a-uuid"}, "notification_id"),
+        ({"actor": "Joan Example"}, "actor"),
+        ({"cursor": "bm90IGEgY3Vyc29y"}, "cursor"),
+        ({"limit": "101"}, "limit"),
+    ],
+)
+async def test_bad_filters_are_422_problems(api, world, params, field):
+    admin = await world.staff(Role.admin)
+    response = await api.get("/audit", params=params, headers=admin.headers)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [(e["field"], e["location"]) for e in response.json()["errors"]] == [(field, "query")]
