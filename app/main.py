@@ -17,8 +17,8 @@ from app.auth.router import router as auth_router
 from app.auth.tokens import TokenService
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
-from app.core.db import create_engine, create_sessionmaker
-from app.core.errors import install_problem_handlers
+from app.core.db import create_engine, create_sessionmaker, writer_turns
+from app.core.errors import install_problem_handlers, unavailable_responses
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock or SystemClock()
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.writer_turns = writer_turns(settings)
     app.state.tokens = TokenService(settings, app.state.clock)
     app.state.migration_head = head_revision(settings)
 
@@ -103,5 +104,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         population_router,
     )
     for router in routers:
-        app.include_router(router)
+        # Every route but the health checks (which declare their own) uses the database, so may answer 503.
+        app.include_router(router, responses=None if router is health_router else unavailable_responses())
     return app

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a request waits for its turn to write to SQLite before answering 503 (as a PostgreSQL pool times out).
+SQLITE_TURN_TIMEOUT_SECONDS = 30
+# Without a connect timeout, a database host that drops packets holds each request for the operating
+# system's TCP timeout (minutes); with one, the request fails soon and answers 503 with Retry-After.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 # Execution option for connections that only read (the readiness probe): a deferred BEGIN on SQLite.
 READ_ONLY_OPTION = "leder_read_only"
 
@@ -20,7 +28,14 @@ READ_ONLY_OPTION = "leder_read_only"
 def create_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"hide_parameters": True}  # keep personal data out of error messages and logs
     if not settings.is_sqlite:
-        kwargs |= {"pool_size": settings.db_pool_size, "max_overflow": 0, "pool_pre_ping": True}
+        # pool_pre_ping: connections that died while the database was away are replaced on checkout, so
+        # the service recovers by itself when it returns.
+        kwargs |= {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": 0,
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        }
     engine = create_async_engine(settings.async_database_url, **kwargs)
     if settings.is_sqlite:
         _configure_sqlite(engine)
@@ -38,16 +53,45 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN itself
         cursor = dbapi_connection.cursor()
+        # busy_timeout first: switching a new file to WAL needs a lock another process may hold.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         deferred = connection.get_execution_options().get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def writer_turns(settings: Settings) -> asyncio.Lock | None:
+    """A process's request transactions on SQLite, one at a time in arrival order; None for PostgreSQL.
+
+    Every request transaction on SQLite writes (`BEGIN IMMEDIATE`; even reads are audited), and SQLite's
+    busy handler is sleep-and-retry, not a queue: with a dozen requests waiting, an unlucky one can lose
+    every retry until busy_timeout and fail with "database is locked" while later ones go through. Taking
+    turns here, one request per process contends for SQLite's lock (with the worker and other processes),
+    and each waits as long as the queue ahead of it, no longer.
+    """
+    return asyncio.Lock() if settings.is_sqlite else None
+
+
+@asynccontextmanager
+async def _turn(turns: asyncio.Lock | None) -> AsyncIterator[None]:
+    if turns is None:
+        yield
+        return
+    try:
+        async with asyncio.timeout(SQLITE_TURN_TIMEOUT_SECONDS):
+            await turns.acquire()
+    except TimeoutError:
+        raise PoolTimeout("Timed out waiting for a turn to write to SQLite.") from None  # answered 503
+    try:
+        yield
+    finally:
+        turns.release()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -62,7 +106,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     before the response is sent: a client never sees 201 for a write that did not land.
     """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+    async with _turn(request.app.state.writer_turns), sessionmaker() as session:
         try:
             yield session
             await session.commit()

@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.logging import request_id_var
@@ -19,6 +20,8 @@ from app.core.logging import request_id_var
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# How long a client should wait before retrying while the database is unavailable (readiness says the same).
+RETRY_AFTER_SECONDS = 5
 
 
 class FieldError(BaseModel):
@@ -135,6 +138,28 @@ def problem_response(
     )
 
 
+# The database, not the request, failed: connections refused, dropped or timed out, the pool exhausted, or
+# (OperationalError) a transient refusal such as SQLite's busy lock or PostgreSQL's serialization failure.
+# The request's transaction did not commit, so a retry is safe; only a connection lost during COMMIT itself
+# leaves the outcome unknown, which a retry with the same Idempotency-Key (creates) or If-Match settles.
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, _UNAVAILABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def unavailable_response() -> JSONResponse:
+    """503 with `Retry-After`. The driver's message is never passed on: it can name hosts, ports and users."""
+    return problem_response(
+        503,
+        slug="unavailable",
+        title="The service is unavailable for the moment",
+        detail=f"The database could not be used. Retry after {RETRY_AFTER_SECONDS} seconds.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     return field_errors(exc.errors())
 
@@ -212,7 +237,15 @@ def install_problem_handlers(app: FastAPI, on_denied: DenialHook, render_page: P
             422, title=InvalidInput.title, slug=InvalidInput.slug, detail="A value could not be stored as given."
         ))  # fmt: skip
 
+    async def handle_unavailable(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable", extra={"error_type": type(exc).__name__})
+        answered = answer(request, 503, exc, unavailable_response)
+        answered.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)  # on the family pages' HTML answer too
+        return answered
+
     app.add_exception_handler(ProblemError, handle_problem)
+    for unavailable in _UNAVAILABLE:
+        app.add_exception_handler(unavailable, handle_unavailable)
     app.add_exception_handler(IntegrityError, handle_integrity)
     app.add_exception_handler(DataError, handle_data)
     app.add_exception_handler(StarletteHTTPException, handle_http)
@@ -229,3 +262,13 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def unavailable_responses() -> dict[int | str, dict[str, Any]]:
+    """The 503 that every route using the database may answer, with its `Retry-After` header."""
+    responses = problem_responses(503)
+    responses[503]["description"] = "The database is unavailable for the moment; retry after `Retry-After` seconds."
+    responses[503]["headers"] = {
+        "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+    }
+    return responses

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids, access log, body size limit, last-resort 500s, safe headers."""
+"""Pure ASGI middleware: request ids, access log, body size limit, last-resort 500s and 503s, safe headers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import problem_response
+from app.core.errors import database_unavailable, problem_response, unavailable_response
 from app.core.logging import request_id_var
 
 log = logging.getLogger("leder.access")
@@ -85,8 +85,13 @@ class RequestContextMiddleware:
             if not too_large:
                 log.error("unhandled error", extra={"error_type": type(exc).__name__})
             if not response_started and not too_large:
-                response = problem_response(
-                    500, detail="An unexpected error occurred. Quote the request id when reporting it."
+                # A database failure the handlers did not see (e.g. raised while answering another problem).
+                response = (
+                    unavailable_response()
+                    if database_unavailable(exc)
+                    else problem_response(
+                        500, detail="An unexpected error occurred. Quote the request id when reporting it."
+                    )
                 )
                 await response(scope, receive, send_with_headers)
         finally:

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import READ_ONLY_OPTION
-from app.core.errors import problem_response, problem_responses
+from app.core.errors import problem_response, unavailable_response, unavailable_responses
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -22,7 +22,7 @@ async def live() -> Health:
     return Health(status="ok")
 
 
-@router.get("/ready", response_model=Health, responses=problem_responses(503))
+@router.get("/ready", response_model=Health, responses=unavailable_responses())
 async def ready(request: Request) -> Health | JSONResponse:
     """The database answers and its schema is at the migration head this code expects."""
     engine: AsyncEngine = request.app.state.engine
@@ -32,7 +32,7 @@ async def ready(request: Request) -> Health | JSONResponse:
             connection = await raw.execution_options(**{READ_ONLY_OPTION: True})
             current = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     except Exception:
-        return problem_response(503, detail="The database is not reachable.", headers={"Retry-After": "5"})
+        return unavailable_response()
     if current != expected:
         return problem_response(503, detail="The database schema is not at the expected migration.")
     return Health(status="ok")
