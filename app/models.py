@@ -3,8 +3,9 @@
 from app.areas.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import IntegratorClient
+from app.core.rate_limits import RateLimitEvent
 from app.events.models import OutboxEvent
-from app.families.models import FamilyInvitation, FamilyMessage, FamilySummary, RateLimitEvent
+from app.families.models import FamilyInvitation, FamilyMessage, FamilySummary
 from app.findings.models import FindingsRecord, FindingsVersion
 from app.flags.models import BiasFlag
 from app.idempotency.models import IdempotencyRecord

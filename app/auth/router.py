@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.audit import service as audit
 from app.auth import service
 from app.auth.deps import ClockDep, TokensDep
+from app.core import rate_limits
 from app.core.db import SessionDep
 from app.core.errors import problem_response, problem_responses
 
@@ -33,7 +35,7 @@ def _oauth_error(status: int, error: str, detail: str, headers: dict[str, str] |
     return problem_response(status, slug=f"oauth-{error}", detail=detail, headers=headers, error=error)
 
 
-@router.post("/token", response_model=TokenResponse, responses=problem_responses(400, 401, 422))
+@router.post("/token", response_model=TokenResponse, responses=problem_responses(400, 401, 422, 429))
 async def issue_client_token(
     request: Request,
     session: SessionDep,
@@ -52,7 +54,21 @@ async def issue_client_token(
     basic = _basic_credentials(authorization)
     if basic is not None:
         client_id, client_secret = basic
-    ttl = timedelta(seconds=request.app.state.settings.client_token_ttl_seconds)
+    settings = request.app.state.settings
+    now = clock.now()
+    # Failed logins are counted per client id and per address: a burst of guesses gets 429, not answers.
+    address = request.client.host if request.client else "unknown"
+    limits = [(f"token-address:{address}", settings.token_failures_per_address)]
+    if client_id:
+        limits.append((f"token-client:{client_id}", settings.token_failures_per_client))
+    window = timedelta(seconds=settings.token_failure_window_seconds)
+    for key, limit in limits:
+        wait = await rate_limits.retry_after(session, key, limit, window, now)
+        if wait is not None:
+            await _audit_attempt(session, "rate_limited", client_id, now)
+            return problem_response(429, detail="Too many failed attempts. Wait and try again.",
+                                    headers={"Retry-After": str(wait)})  # fmt: skip
+    ttl = timedelta(seconds=settings.client_token_ttl_seconds)
     outcome, answer = "unauthenticated", None
     try:
         if not client_id or not client_secret:
@@ -64,21 +80,28 @@ async def issue_client_token(
         pass
     except service.ScopeNotGranted:
         outcome = "denied"
+    await _audit_attempt(session, outcome, client_id, now)
+    if answer is not None:
+        return answer
+    if outcome == "unauthenticated":
+        for key, _ in limits:
+            rate_limits.count_attempt(session, key, now)
+    if outcome == "denied":
+        return _oauth_error(400, "invalid_scope", "The client was not granted that scope.")
+    return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})
+
+
+async def _audit_attempt(session: AsyncSession, outcome: str, client_id: str | None, now: datetime) -> None:
     # Every attempt is audited, in this request's transaction (a refusal here is an answer, not an error).
     await audit.record(
         session,
         principal=None,
         action="auth.token",
         outcome=outcome,
-        at=clock.now(),
+        at=now,
         object_type="integrator_client",
         object_ids=[client_id[:64]] if client_id else [],
     )
-    if answer is not None:
-        return answer
-    if outcome == "denied":
-        return _oauth_error(400, "invalid_scope", "The client was not granted that scope.")
-    return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:

@@ -35,17 +35,6 @@ class FamilyInvitation(SQLModel, table=True):
     wants_summary: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
-class RateLimitEvent(SQLModel, table=True):
-    """One counted attempt (a wrong family code, say). In the database, so every API process sees
-    the same counts."""
-
-    __tablename__ = "rate_limit_event"
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=100, index=True)
-    at: datetime = utc_field(index=True)
-
-
 class FamilyMessage(SQLModel, table=True):
     """What a family tells the review: a concern (which must be acknowledged in time) or what went well."""
 

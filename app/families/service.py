@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, text, update
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,12 +16,13 @@ from app.audit import service as audit
 from app.auth.policy import Action
 from app.auth.service import FAMILY_SUBJECT, Principal
 from app.auth.tokens import TokenService
+from app.core import rate_limits
 from app.core.clock import uk_date
 from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
 from app.events.service import EventType, emit
 from app.families.codes import code_hash, new_code
-from app.families.models import FamilyInvitation, FamilyMessage, FamilySummary, RateLimitEvent
+from app.families.models import FamilyInvitation, FamilyMessage, FamilySummary
 from app.families.schemas import (
     FamilyReview,
     FamilySummaryPublic,
@@ -110,11 +111,9 @@ async def exchange(
     client_key, code_key = f"family-code-client:{client}"[:100], f"family-code:{digest}"
     for key, limit in ((client_key, settings.family_code_failures_per_client),
                        (code_key, settings.family_code_attempts_per_code)):  # fmt: skip
-        await _serialise(session, key)
-        count, oldest = await _recent(session, key, now - window)
-        if count >= limit:
-            assert oldest is not None
-            return Exchange(retry_after=max(int((oldest + window - now).total_seconds()) + 1, 1))
+        wait = await rate_limits.retry_after(session, key, limit, window, now)
+        if wait is not None:
+            return Exchange(retry_after=wait)
     invitation = (await session.exec(select(FamilyInvitation).where(FamilyInvitation.code_sha256 == digest))).first()
     usable = (
         invitation is not None
@@ -122,9 +121,9 @@ async def exchange(
         and invitation.expires_at > now
         and invitation.used_at is None  # single use: a second exchange of the same code fails
     )
-    session.add(RateLimitEvent(key=code_key, at=now))
+    rate_limits.count_attempt(session, code_key, now)
     if not usable or invitation is None:
-        session.add(RateLimitEvent(key=client_key, at=now))
+        rate_limits.count_attempt(session, client_key, now)
         return Exchange()
     # Single use, even against a concurrent exchange of the same code: only one UPDATE can match.
     claimed = await session.exec(
@@ -134,7 +133,7 @@ async def exchange(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        session.add(RateLimitEvent(key=client_key, at=now))
+        rate_limits.count_attempt(session, client_key, now)
         return Exchange()
     lifetime = min(timedelta(seconds=settings.family_session_ttl_seconds), invitation.expires_at - now)
     return Exchange(token=tokens.issue(f"{FAMILY_SUBJECT}{invitation.id}", lifetime),
@@ -149,25 +148,6 @@ async def start_session(
     outcome = "allowed" if result.token else ("rate_limited" if result.retry_after else "unauthenticated")
     await audit.record(session, principal=None, action="family.session", outcome=outcome, at=now)
     return result
-
-
-async def _serialise(session: AsyncSession, key: str) -> None:
-    """Requests counting the same key take turns, so a parallel burst cannot all read "under the limit".
-
-    PostgreSQL: a transaction-scoped advisory lock on the key. SQLite: every transaction already holds
-    the write lock (BEGIN IMMEDIATE).
-    """
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-
-
-async def _recent(session: AsyncSession, key: str, since: datetime) -> tuple[int, datetime | None]:
-    query = select(func.count(), func.min(RateLimitEvent.at)).where(
-        RateLimitEvent.key == key, col(RateLimitEvent.at) > since
-    )
-    count, oldest = (await session.exec(query)).one()
-    return int(count), oldest
 
 
 async def review_for(session: AsyncSession, principal: Principal, ctx: Context) -> FamilyReview:

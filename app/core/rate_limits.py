@@ -1,0 +1,51 @@
+"""Counting attempts for rate limits (wrong family codes, failed client logins), in the database so that
+every API process sees the same counts: nothing here lives in one process's memory."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, text
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core.models import utc_field
+
+
+class RateLimitEvent(SQLModel, table=True):
+    """One counted attempt, under a key naming what is limited (a client, a code, an address)."""
+
+    __tablename__ = "rate_limit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, index=True)
+    at: datetime = utc_field(index=True)
+
+
+async def retry_after(session: AsyncSession, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
+    """Seconds to wait when `limit` attempts under `key` fall in the last `window`; None when under it."""
+    await _take_turn(session, key)
+    since = now - window
+    query = select(func.count(), func.min(RateLimitEvent.at)).where(
+        RateLimitEvent.key == key, col(RateLimitEvent.at) > since
+    )
+    count, oldest = (await session.exec(query)).one()
+    if int(count) < limit:
+        return None
+    assert oldest is not None
+    return max(int((oldest + window - now).total_seconds()) + 1, 1)
+
+
+def count_attempt(session: AsyncSession, key: str, now: datetime) -> None:
+    session.add(RateLimitEvent(key=key[:100], at=now))
+
+
+async def _take_turn(session: AsyncSession, key: str) -> None:
+    """Requests counting the same key take turns, so a parallel burst cannot all read "under the limit".
+
+    PostgreSQL: a transaction-scoped advisory lock on the key. SQLite: every transaction already holds
+    the write lock (BEGIN IMMEDIATE).
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
