@@ -375,3 +375,11 @@ async def test_guessing_across_client_ids_is_limited_by_address(api, world):
     guesses = [{"grant_type": "client_credentials", "client_id": f"lc_{n}", "client_secret": "x"} for n in range(31)]
     answers = [(await api.post("/auth/token", data=form)).status_code for form in guesses]
     assert answers == [401] * 30 + [429]
+
+
+@pytest.mark.parametrize("size", [8_000, 64_000, 1_000_000])
+async def test_huge_authorization_headers_are_a_plain_401(api, coordinator, size):
+    response = await api.get("/notifications", headers={"Authorization": "Bearer " + "a" * size})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert len(response.content) < 1_000  # the token is not echoed back
