@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.service import get_area
-from app.core.errors import FieldError, InvalidInput, PayloadTooLarge, ProblemError
+from app.core.errors import FieldError, InvalidInput, ProblemError
 from app.notifications.enums import EthnicCategory
 from app.reports.models import AreaPopulation
 
@@ -44,9 +44,12 @@ def check_media_type(content_type: str | None) -> None:
 
 
 def parse_population_csv(raw: bytes) -> dict[EthnicCategory, int]:
-    """People by ethnic category; raises InvalidInput naming each bad line, or PayloadTooLarge."""
+    """People by ethnic category; raises InvalidInput naming each bad line.
+
+    A file over MAX_CSV_BYTES is invalid input (422), not 413: the spec publishes that bound as the body's
+    maxLength, and a body breaking its schema is a 422 here like any other."""
     if len(raw) > MAX_CSV_BYTES:
-        raise PayloadTooLarge(f"A population CSV is at most {MAX_CSV_BYTES} bytes.")
+        raise InvalidInput([_error(None, f"is longer than {MAX_CSV_BYTES} bytes, the most a population CSV may be")])
     try:
         text = raw.decode("utf-8-sig")  # a spreadsheet's byte-order mark is not part of the header
     except UnicodeDecodeError:

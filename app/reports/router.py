@@ -192,7 +192,7 @@ def _population_public(ods_code: str, rows: Sequence[AreaPopulation]) -> AreaPop
 @population_router.put(
     "/{ods_code}/population",
     response_model=AreaPopulationPublic,
-    responses=problem_responses(401, 403, 404, 413, 415, 422),
+    responses=problem_responses(401, 403, 404, 415, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
