@@ -92,7 +92,7 @@ async def measure(
     session: AsyncSession, period: Period, areas: Sequence[str] | None
 ) -> tuple[dict[str, ProgressCounts], ProgressCounts]:
     """Figures per area, and for those areas together (whose median is over all their completions, not a
-    median of the areas' medians). Three queries, each one pass over an index."""
+    median of the areas' medians). A few queries, each one pass over an index: nothing is loaded row by row."""
     counts: dict[str, ProgressCounts] = {}
 
     def area(ods: str) -> ProgressCounts:
