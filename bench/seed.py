@@ -33,7 +33,8 @@ INSERT INTO notification (
 )
 SELECT
     gen_random_uuid(),
-    'B' || lpad((1 + n %% %(areas)s)::text, 3, '0'),
+    -- n / 6: each area gets runs of six consecutive n, so every stage, sex and place, not half of them
+    'B' || lpad((1 + (n / 6) %% %(areas)s)::text, 3, '0'),
     CASE WHEN is_open THEN (ARRAY['notified','allocated','initial_review','focused_review','awaiting_sign_off',
                                   'on_hold'])[1 + n %% 6] ELSE 'completed' END,
     'leder', NULL, 'Bench', 'Person ' || n,

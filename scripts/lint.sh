@@ -7,7 +7,7 @@ ensure_venv ".[dev]"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy app tests
+.venv/bin/mypy app tests bench
 .venv/bin/hadolint Dockerfile
 
 scratch="$(mktemp -d)"
