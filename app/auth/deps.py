@@ -18,12 +18,12 @@ from app.core.errors import Forbidden, Unauthenticated
 _bearer = HTTPBearer(auto_error=False, description="A token from `leder token issue` or `POST /auth/token`.")
 
 
-def get_tokens(request: Request) -> TokenService:
+async def get_tokens(request: Request) -> TokenService:  # async: no thread hand-off per request
     tokens: TokenService = request.app.state.tokens
     return tokens
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 

@@ -22,7 +22,7 @@ class Notification(SQLModel, table=True):
         Index("ix_notification_area_list", "area_ods", "notified_on", "id"),
         Index("ix_notification_area_due", "area_ods", "sla_due_ordinal", "id"),
         # Reports: deaths notified in a period, and reviews completed in one with what their measures need.
-        Index("ix_notification_notified_on", "notified_on", "area_ods"),
+        Index("ix_notification_notified_on", "notified_on", "id", "area_ods"),  # also every area's list
         Index("ix_notification_completed_on", "completed_on", "area_ods", "notified_on", "sla_outcome"),
     )
 

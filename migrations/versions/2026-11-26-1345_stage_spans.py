@@ -41,11 +41,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stage_span")),
     )
     with op.batch_alter_table("stage_span", schema=None) as batch_op:
-        batch_op.create_index("ix_stage_span_ended_on", ["ended_on", "started_on", "area_ods", "stage", "notified_on"], unique=False)
+        batch_op.create_index(
+            "ix_stage_span_ended_on", ["ended_on", "started_on", "area_ods", "stage", "notified_on"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_stage_span_notification_id"), ["notification_id"], unique=False)
-        batch_op.create_index("ix_stage_span_started_on", ["started_on", "ended_on", "area_ods", "stage", "notified_on"], unique=False)
+        batch_op.create_index(
+            "ix_stage_span_started_on", ["started_on", "ended_on", "area_ods", "stage", "notified_on"], unique=False
+        )
     with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.create_index("ix_notification_notified_on", ["notified_on", "area_ods"], unique=False)
+        batch_op.create_index("ix_notification_notified_on", ["notified_on", "id", "area_ods"], unique=False)
         batch_op.create_index(
             "ix_notification_completed_on", ["completed_on", "area_ods", "notified_on", "sla_outcome"], unique=False
         )
