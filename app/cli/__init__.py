@@ -142,7 +142,7 @@ def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A .csv or .jsonl file.")],
     client: Annotated[str, typer.Option(help="The integrator client the rows come from: its areas apply.")],
     errors: Annotated[Path | None, typer.Option(help="Where to list rejected rows [default: FILE.errors.csv].")] = None,
-    chunk: Annotated[int, typer.Option(min=1, max=5000, help="Rows per transaction.")] = 500,
+    chunk: Annotated[int, typer.Option(min=1, max=5000, help="Rows per transaction.")] = 1000,
 ) -> None:
     """Import notifications from CSV (dotted headers) or JSON Lines, with the API's validation.
 
@@ -205,8 +205,8 @@ def import_file(
 
 
 def _reason(result: ItemResult) -> str:
-    parts = [result.detail] if result.detail else []
-    parts += [f"{e.field}: {e.message}" for e in result.errors or []]
+    # Each field's error, or else the detail (which, beside field errors, only repeats them).
+    parts = [f"{e.field}: {e.message}" for e in result.errors or []] or ([result.detail] if result.detail else [])
     if result.id is not None:
         parts.append(f"existing notification {result.id}")
     return "; ".join(parts)

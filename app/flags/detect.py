@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -87,32 +88,53 @@ def _alike(typed: str, word: str) -> bool:
     return typed[:1] == word[:1] and Levenshtein.distance(typed, word) <= _tolerance(word)
 
 
+# Phrases by their first word, so that a typed word that resembles no phrase's first word costs one look-up.
+_STARTING_WITH: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    first: [(term, phrase) for term, phrases in _PHRASES.items() for phrase in phrases if phrase[0] == first]
+    for first in {phrase[0] for phrases in _PHRASES.values() for phrase in phrases}
+}
+_VOCABULARY = sorted({word for phrases in _PHRASES.values() for phrase in phrases for word in phrase})
+
+
+@lru_cache(maxsize=16384)
+def _resembles(typed: str) -> frozenset[str]:
+    """The phrase words `typed` may be a spelling of. Cached (bounded): free text repeats its words, and an
+    import checks every row, so each distinct word is compared with the phrase words once."""
+    return frozenset(word for word in _VOCABULARY if _alike(typed, word))
+
+
 def _words(text: str) -> list[str]:
     return [w for w in _NON_WORD.split(_APOSTROPHES.sub("", text.lower())) if w]
 
 
 def find_terms(text: str) -> list[tuple[str, str]]:
     """(standard term, words as found) for each mention in `text` that is not negated."""
-    found = []
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> tuple[tuple[str, str], ...]:
+    # Cached (bounded): certificates and rationales repeat their wording from one notification to the next.
+    found = set()
     for segment in _SEGMENTS.split(text):
         words = _words(segment)
-        for term, phrases in _PHRASES.items():
-            for phrase in phrases:
-                size = len(phrase)
-                for start in range(len(words) - size + 1):
-                    window = words[start : start + size]
-                    if not all(_alike(w, p) for w, p in zip(window, phrase, strict=True)):
+        like = [_resembles(w) for w in words]
+        for start, first in enumerate(like):
+            for candidate in first:
+                for term, phrase in _STARTING_WITH.get(candidate, ()):
+                    end = start + len(phrase)
+                    if end > len(words) or not all(p in like[i] for i, p in enumerate(phrase[1:], start + 1)):
                         continue
                     if _NEGATIONS & set(words[max(start - _NEGATION_REACH, 0) : start]):
                         continue
-                    found.append((term, " ".join(window)))
+                    found.add((term, " ".join(words[start:end])))
     for code in _ICD10_IN_TEXT.findall(text):  # a code typed into the text: "1b Q90.9"
         coded = learning_disability_code(code.upper())
         if coded:
-            found.append((coded, code.upper()))
+            found.add((coded, code.upper()))
     # One mention per term and spelling; "downs syndrome" already covers its own "downs".
-    unique = sorted(set(found))
-    return [(t, m) for t, m in unique if not any(t == t2 and m != m2 and m in m2.split() for t2, m2 in unique)]
+    unique = sorted(found)
+    return tuple((t, m) for t, m in unique if not any(t == t2 and m != m2 and m in m2.split() for t2, m2 in unique))
 
 
 def learning_disability_code(code: str | None) -> str | None:

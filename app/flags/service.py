@@ -4,23 +4,46 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.errors import Conflict, NotFound
-from app.events.service import EventType, emit
+from app.events.service import EventType, emit, event_row
 from app.findings.models import FindingsRecord
-from app.flags.detect import detect
+from app.flags.detect import DetectedFlag, detect
 from app.flags.models import BiasFlag
 from app.notifications.models import Notification
 
 
 def _signature(kind: str, evidence: dict[str, object]) -> tuple[object, ...]:
     return (kind, evidence.get("source"), evidence.get("line"), evidence.get("term"), evidence.get("matched"))
+
+
+def _detected(
+    cause_of_death: Mapping[str, Any], dnacpr_rationale: str | None, findings_rationale: str | None
+) -> dict[tuple[object, ...], DetectedFlag]:
+    rationales = [("dnacpr_rationale", dnacpr_rationale), ("findings_dnacpr_rationale", findings_rationale)]
+    found = detect(cause_of_death.get("part_1", []), rationales)
+    return {_signature(f.kind, asdict(f.evidence)): f for f in found}
+
+
+def _flag_row(notification_id: uuid.UUID, found: DetectedFlag, now: datetime) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "notification_id": notification_id,
+        "kind": found.kind.value,
+        "evidence": asdict(found.evidence),
+        "raised_at": now,
+    }
+
+
+def _raised(flag_id: uuid.UUID, kind: str) -> dict[str, Any]:
+    return {"flag_id": str(flag_id), "kind": kind}
 
 
 async def refresh_flags(session: AsyncSession, notification: Notification, now: datetime) -> list[BiasFlag]:
@@ -30,17 +53,8 @@ async def refresh_flags(session: AsyncSession, notification: Notification, now: 
     Dismissed flags stay dismissed while their evidence stands.
     """
     findings = await session.get(FindingsRecord, notification.id)
-    rationales = [
-        ("dnacpr_rationale", notification.dnacpr_rationale),
-        (
-            "findings_dnacpr_rationale",
-            (findings.data.get("dnacpr") or {}).get("rationale_as_recorded") if findings else None,
-        ),
-    ]
-    detected = {
-        _signature(f.kind, asdict(f.evidence)): f
-        for f in detect(notification.cause_of_death.get("part_1", []), rationales)
-    }
+    findings_rationale = (findings.data.get("dnacpr") or {}).get("rationale_as_recorded") if findings else None
+    detected = _detected(notification.cause_of_death, notification.dnacpr_rationale, findings_rationale)
     current = (
         await session.exec(
             select(BiasFlag).where(BiasFlag.notification_id == notification.id, col(BiasFlag.withdrawn_at).is_(None))
@@ -53,9 +67,7 @@ async def refresh_flags(session: AsyncSession, notification: Notification, now: 
     raised = []
     for signature, found in detected.items():
         if signature not in known:
-            flag = BiasFlag(
-                notification_id=notification.id, kind=found.kind.value, evidence=asdict(found.evidence), raised_at=now
-            )
+            flag = BiasFlag(**_flag_row(notification.id, found, now))
             session.add(flag)
             raised.append(flag)
     await session.flush()
@@ -65,8 +77,34 @@ async def refresh_flags(session: AsyncSession, notification: Notification, now: 
         # A waiver covered the flags that stood when it was given; a new one needs its own decision.
         notification.focused_review_waiver = {**waiver, "reasons": [r for r in waiver["reasons"] if r != "bias_flag"]}
     for flag in raised:
-        await emit(session, EventType.flag_raised, notification, now, flag_id=str(flag.id), kind=flag.kind)
+        await emit(session, EventType.flag_raised, notification, now, **_raised(flag.id, flag.kind))
     return raised
+
+
+@dataclass(frozen=True)
+class FirstFlags:
+    flags: list[dict[str, Any]]
+    events: list[dict[str, Any]]  # flag.raised, one per flag
+
+
+def first_flags(notification: Mapping[str, Any], now: datetime) -> FirstFlags:
+    """What `refresh_flags` raises for a notification just created (no findings, no flags yet), as column
+    values: the import writes a whole chunk's at once (app/notifications/bulk.py). All are open, so the
+    notification's `open_bias_flags` is their number."""
+    detected = _detected(notification["cause_of_death"], notification["dnacpr_rationale"], None)
+    flags = [_flag_row(notification["id"], found, now) for found in detected.values()]
+    events = [
+        event_row(
+            EventType.flag_raised,
+            notification["id"],
+            notification["area_ods"],
+            notification["stage"],
+            now,
+            _raised(flag["id"], flag["kind"]),
+        )
+        for flag in flags
+    ]
+    return FirstFlags(flags, events)
 
 
 async def dismiss(

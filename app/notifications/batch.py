@@ -58,22 +58,35 @@ async def record_item(
     session: AsyncSession, principal: Principal, index: int, raw: Any, now: datetime, key: str | None = None
 ) -> ItemResult:
     """Validate and store one item in a savepoint; the result says what became of it."""
-    try:
-        data = NotificationCreate.model_validate(raw)
-    except ValidationError as exc:
-        return ItemResult(index=index, status=ItemStatus.invalid, errors=field_errors(exc.errors()))
+    data = validated(index, raw)
+    if isinstance(data, ItemResult):
+        return data
     try:
         async with session.begin_nested():
             created = await create_notification(session, principal, data, now, key)
-    except DuplicateNotification as exc:
-        existing = exc.extensions.get("existing_notification_id")
-        return ItemResult(index=index, status=ItemStatus.duplicate, id=existing, detail=exc.detail)
-    except InvalidInput as exc:
-        return ItemResult(index=index, status=ItemStatus.invalid, errors=exc.errors, detail=exc.detail)
     except ProblemError as exc:
-        return ItemResult(index=index, status=ItemStatus.refused, detail=exc.detail)
+        return failed(index, exc)
     status = ItemStatus.already_recorded if created.replayed else ItemStatus.created
     return ItemResult(index=index, status=status, id=created.notification.id)
+
+
+def validated(index: int, raw: Any) -> NotificationCreate | ItemResult:
+    """The item as a notification, or the result saying why it is not one."""
+    try:
+        return NotificationCreate.model_validate(raw)
+    except ValidationError as exc:
+        return ItemResult(index=index, status=ItemStatus.invalid, errors=field_errors(exc.errors()))
+
+
+def failed(index: int, exc: ProblemError) -> ItemResult:
+    """The result of an item the service refused: a duplicate (naming the notification it duplicates, if
+    the caller may see it), invalid, or refused (e.g. an area the caller may not record for)."""
+    if isinstance(exc, DuplicateNotification):
+        existing = exc.extensions.get("existing_notification_id")
+        return ItemResult(index=index, status=ItemStatus.duplicate, id=existing, detail=exc.detail)
+    if isinstance(exc, InvalidInput):
+        return ItemResult(index=index, status=ItemStatus.invalid, errors=exc.errors, detail=exc.detail)
+    return ItemResult(index=index, status=ItemStatus.refused, detail=exc.detail)
 
 
 async def record_batch(session: AsyncSession, principal: Principal, batch: BatchCreate, now: datetime) -> BatchResult:

@@ -2,8 +2,9 @@
 
 JSON Lines: one notification per line, as for `POST /notifications`. CSV: a header of dotted field
 names (`person.nhs_number`, `death.cause_of_death.part_1`, ...); see `FLAT_LISTS` and `FLAT_BOOLEANS`
-for the cells that hold lists or yes/no. Rows are stored in transactions of `chunk` rows, each row in
-a savepoint. A row's idempotency key is the hash of its content, so running the same file again (after
+for the cells that hold lists or yes/no. Rows are read one at a time and stored `chunk` rows per
+transaction, each chunk checked and written set-based (bulk.py), so memory stays the same whatever the
+file's size. A row's idempotency key is the hash of its content, so running the same file again (after
 a crash, say) stores nothing twice and reports those rows as already recorded.
 """
 
@@ -16,14 +17,17 @@ import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.service import Principal
 from app.notifications.batch import ItemResult, ItemStatus, record_item
+from app.notifications.bulk import Item, record_chunk
 
 # Cells holding lists: cause-of-death lines separated by "|", each "text [ICD-10]"; others by ";".
 FLAT_CAUSE_LINES = {"death.cause_of_death.part_1", "death.cause_of_death.part_2"}
@@ -62,7 +66,7 @@ def row_from_csv(flat: Mapping[str, str | None]) -> dict[str, Any]:
         elif path in FLAT_LISTS:
             value = [item.strip() for item in text.split(";") if item.strip()]
         target = nested
-        *parents, leaf = path.split(".")
+        *parents, leaf = _path(path)
         for part in parents:
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
@@ -70,6 +74,11 @@ def row_from_csv(flat: Mapping[str, str | None]) -> dict[str, Any]:
         else:
             target[leaf] = value
     return nested
+
+
+@lru_cache(maxsize=256)
+def _path(header: str) -> tuple[str, ...]:
+    return tuple(header.split("."))  # once per header, not once per cell
 
 
 def _cause_line(line: str) -> dict[str, str]:
@@ -151,24 +160,35 @@ async def import_rows(
     rows: Iterator[Row],
     now: Callable[[], datetime],
     on_result: Callable[[Row, ItemResult], Awaitable[None]],
-    chunk: int = 500,
+    chunk: int = 1000,
 ) -> ImportSummary:
     """Store the rows, `chunk` per transaction; `on_result` hears about every row, in order."""
     summary = ImportSummary()
-    while True:
-        batch = [row for _, row in zip(range(chunk), rows, strict=False)]
-        if not batch:
-            return summary
-        results: list[tuple[Row, ItemResult]] = []
-        async with sessionmaker() as session:
-            for row in batch:
-                if row.body is None:
-                    result = ItemResult(index=row.line, status=ItemStatus.invalid, detail=row.problem)
-                else:
-                    result = await record_item(session, principal, row.line, row.body, now(), row_key(row.body))
-                results.append((row, result))
-            await session.commit()
-        for row, result in results:  # reported once committed: the report never claims a rolled-back row
+    while batch := [row for _, row in zip(range(chunk), rows, strict=False)]:
+        readable = [Item(row.line, row.body, row_key(row.body)) for row in batch if row.body is not None]
+        stored = iter(await _store(sessionmaker, principal, readable, now()))
+        for row in batch:  # reported once committed: the report never claims a rolled-back row
+            if row.body is None:
+                result = ItemResult(index=row.line, status=ItemStatus.invalid, detail=row.problem)
+            else:
+                result = next(stored)
             summary.rows += 1
             summary.counts[result.status] += 1
             await on_result(row, result)
+    return summary
+
+
+async def _store(
+    sessionmaker: async_sessionmaker[AsyncSession], principal: Principal, items: list[Item], now: datetime
+) -> list[ItemResult]:
+    async with sessionmaker() as session:
+        try:
+            results = await record_chunk(session, principal, items, now)
+            await session.commit()
+        except IntegrityError:
+            # Another writer recorded one of these deaths or rows after the chunk was checked. Row by
+            # row, each in a savepoint, the rest are stored and the race is reported where it happened.
+            await session.rollback()
+            results = [await record_item(session, principal, i.index, i.raw, now, i.key) for i in items]
+            await session.commit()
+    return results

@@ -22,14 +22,15 @@ from app.audit import service as audit
 from app.auth.policy import Action, Role
 from app.auth.service import Principal
 from app.core.clock import uk_date
-from app.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid_field
+from app.core.errors import Conflict, NotFound, invalid_field
 from app.flags.models import BiasFlag
 from app.flags.schemas import FlagPublic
 from app.flags.service import flags_by_notification, refresh_flags
 from app.idempotency import service as idempotency
+from app.notifications import intake
 from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
 from app.notifications.models import Notification
-from app.notifications.rules import age_band, age_in_years, assess_scope
+from app.notifications.rules import age_band
 from app.notifications.schemas import (
     Death,
     Dnacpr,
@@ -77,46 +78,11 @@ async def create_notification(
             await _audit(session, principal, Action.notification_read, now, [notification])
             return Created(notification, replayed=True)
 
-    today = uk_date(now)
-    errors = _date_errors(data, today)
-    if errors:
-        raise InvalidInput(errors)
-    if await session.get(Area, data.area_ods) is None:
-        raise invalid_field("area_ods", "no such area")
-    if not principal.acts_for_area(data.area_ods):
-        raise Forbidden("You may not record notifications for this area.")
+    area_known = await session.get(Area, data.area_ods) is not None
+    intake.check_recordable(principal, data, uk_date(now), area_known)
     await _refuse_duplicate(session, principal, data)
 
-    age = age_in_years(data.person.date_of_birth, data.death.date_of_death)
-    decision = assess_scope(
-        age_at_death=age,
-        learning_disability=data.person.learning_disability_level,
-        autism=data.person.autism,
-        died_in_england=data.death.died_in_england,
-        national_data_opt_out=data.national_data_opt_out,
-    )
-    dnacpr = data.death.dnacpr
-    notification = Notification(
-        area_ods=data.area_ods,
-        stage=decision.stage,
-        review_route=decision.route,
-        closure_reason=decision.closure_reason,
-        age_at_death=age,
-        notified_on=data.notified_on or today,
-        received_at=now,
-        created_by=principal.subject,
-        national_data_opt_out=data.national_data_opt_out,
-        **data.person.model_dump(),
-        **data.death.model_dump(mode="json", include={"place_of_death", "died_in_england", "other_processes"}),
-        date_of_death=data.death.date_of_death,
-        cause_of_death=data.death.cause_of_death.model_dump(mode="json"),
-        dnacpr_in_place=dnacpr.in_place if dnacpr else None,
-        dnacpr_rationale=dnacpr.rationale if dnacpr else None,
-        notifier=data.notifier.model_dump(mode="json"),
-        care_providers=sorted(set(data.care_providers)),
-        stage_changed_at=now,
-    )
-    sla.store_clock(notification, [], today)
+    notification = Notification(**intake.notification_row(principal, data, now))
     session.add(notification)
     try:
         await session.flush()
@@ -131,21 +97,6 @@ async def create_notification(
     return Created(notification, replayed=False)
 
 
-def _date_errors(data: NotificationCreate, today: date) -> list[FieldError]:
-    errors = []
-    born, died = data.person.date_of_birth, data.death.date_of_death
-    if died > today:
-        errors.append(FieldError(field="death.date_of_death", location="body", message="is in the future"))
-    if died < born:
-        errors.append(FieldError(field="death.date_of_death", location="body", message="is before the date of birth"))
-    if data.notified_on is not None:
-        if data.notified_on > today:
-            errors.append(FieldError(field="notified_on", location="body", message="is in the future"))
-        elif data.notified_on < died:
-            errors.append(FieldError(field="notified_on", location="body", message="is before the death"))
-    return errors
-
-
 async def _refuse_duplicate(session: AsyncSession, principal: Principal, data: NotificationCreate) -> None:
     if data.person.nhs_number is None:
         return
@@ -157,12 +108,17 @@ async def _refuse_duplicate(session: AsyncSession, principal: Principal, data: N
         return
     # Point at the existing record only for callers who may read it (another area's stays unnamed).
     visible = (await session.exec(select(Notification.id).where(*same_death, readable_by(principal)))).first()
+    raise duplicate_of(visible)
+
+
+def duplicate_of(visible: uuid.UUID | None) -> DuplicateNotification:
+    """The refusal of a second notification of a death; `visible` is the first one, if the caller may read it."""
     pointer = (
         {"existing_notification_id": str(visible), "existing_notification": f"/notifications/{visible}"}
         if visible
         else {}
     )
-    raise DuplicateNotification("A notification for this NHS number and date of death exists.", **pointer)
+    return DuplicateNotification("A notification for this NHS number and date of death exists.", **pointer)
 
 
 def readable_by(principal: Principal) -> ColumnElement[bool]:

@@ -8,6 +8,7 @@ request's one transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,7 +22,8 @@ from app.auth.service import Principal
 from app.core.clock import uk_date
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_field
 from app.core.versioning import claim_version
-from app.events.service import EventType, emit
+from app.events.models import OutboxEvent
+from app.events.service import EventType, emit, event_row
 from app.findings.models import FindingsRecord
 from app.findings.rules import missing_for_sign_off
 from app.findings.schemas import Findings
@@ -31,7 +33,7 @@ from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
 from app.reviews import spans
 from app.reviews.focused import focused_review_reasons
-from app.reviews.models import HistoryEntry, HistoryKind, Hold
+from app.reviews.models import HistoryEntry, HistoryKind, Hold, StageSpan
 from app.reviews.schemas import (
     AllocationRequest,
     FocusedReview,
@@ -121,19 +123,35 @@ async def add_history(
     reason: str | None = None,
     **details: Any,
 ) -> None:
-    session.add(
-        HistoryEntry(
-            notification_id=notification.id,
-            at=at,
-            actor=principal.subject,
-            role=principal.role.value,
-            kind=kind.value,
-            from_stage=from_stage,
-            to_stage=to_stage,
-            reason=reason,
-            details={k: v for k, v in details.items() if v is not None},
-        )
+    row = history_row(
+        principal, at, notification.id, kind, from_stage=from_stage, to_stage=to_stage, reason=reason, **details
     )
+    session.add(HistoryEntry(**row))
+
+
+def history_row(
+    principal: Principal,
+    at: datetime,
+    notification_id: uuid.UUID,
+    kind: HistoryKind,
+    *,
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+    reason: str | None = None,
+    **details: Any,
+) -> dict[str, Any]:
+    """A timeline entry's columns: for `add_history`, and for rows written many at a time."""
+    return {
+        "notification_id": notification_id,
+        "at": at,
+        "actor": principal.subject,
+        "role": principal.role.value,
+        "kind": kind.value,
+        "from_stage": from_stage,
+        "to_stage": to_stage,
+        "reason": reason,
+        "details": {k: v for k, v in details.items() if v is not None},
+    }
 
 
 async def _restore_clock(session: AsyncSession, ctx: Context, notification: Notification) -> None:
@@ -408,22 +426,28 @@ async def record_creation(
     session: AsyncSession, principal: Principal, notification: Notification, now: datetime
 ) -> None:
     """The first lines of every notification's timeline and change feed, and its first stage span."""
-    spans.start(session, notification, Stage(notification.stage), notification.notified_on)
-    await add_history(
-        session,
-        principal,
-        now,
-        notification,
-        HistoryKind.notified,
-        to_stage=notification.stage,
-        closure_reason=notification.closure_reason,
-        review_route=notification.review_route,
-    )
-    await emit(
-        session,
-        EventType.notification_created,
-        notification,
-        now,
-        review_route=notification.review_route,
-        closure_reason=notification.closure_reason,
+    rows = creation_rows(principal, notification.model_dump(), now)
+    if rows.span is not None:
+        session.add(StageSpan(**rows.span))
+    session.add(HistoryEntry(**rows.history))
+    session.add(OutboxEvent(**rows.event))
+
+
+@dataclass(frozen=True)
+class CreationRows:
+    span: dict[str, Any] | None
+    history: dict[str, Any]
+    event: dict[str, Any]
+
+
+def creation_rows(principal: Principal, notification: Mapping[str, Any], now: datetime) -> CreationRows:
+    """What `record_creation` adds, as column values, for a notification given by its own columns: the
+    import writes these for a whole chunk at once (app/notifications/bulk.py)."""
+    notification_id, area, notified_on = notification["id"], notification["area_ods"], notification["notified_on"]
+    stage, route, reason = notification["stage"], notification["review_route"], notification["closure_reason"]
+    outcome = {"review_route": route, "closure_reason": reason}
+    return CreationRows(
+        span=spans.span_row(notification_id, area, notified_on, Stage(stage), notified_on),
+        history=history_row(principal, now, notification_id, HistoryKind.notified, to_stage=stage, **outcome),
+        event=event_row(EventType.notification_created, notification_id, area, stage, now, outcome),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,15 +17,25 @@ from app.reviews.stages import OPEN_STAGES
 
 def start(session: AsyncSession, notification: Notification, stage: Stage, on: date) -> None:
     """The review entered `stage` on `on`; a closed stage starts no span."""
-    if stage in OPEN_STAGES:
-        span = StageSpan(
-            notification_id=notification.id,
-            area_ods=notification.area_ods,
-            stage=stage,
-            started_on=on,
-            notified_on=notification.notified_on,
-        )
-        session.add(span)
+    row = span_row(notification.id, notification.area_ods, notification.notified_on, stage, on)
+    if row is not None:
+        session.add(StageSpan(**row))
+
+
+def span_row(
+    notification_id: uuid.UUID, area_ods: str, notified_on: date, stage: Stage, on: date
+) -> dict[str, Any] | None:
+    """The columns of the span a review entering `stage` on `on` starts; None for a closed stage.
+    For `start`, and for rows written many at a time (app/notifications/bulk.py)."""
+    if stage not in OPEN_STAGES:
+        return None
+    return {
+        "notification_id": notification_id,
+        "area_ods": area_ods,
+        "stage": stage,
+        "started_on": on,
+        "notified_on": notified_on,
+    }
 
 
 async def move(session: AsyncSession, notification: Notification, to: Stage, on: date) -> None:

@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import TypedDict
 
 from sqlalchemy import ColumnElement, and_, case, false, or_
 from sqlmodel import col, select
@@ -34,11 +35,26 @@ def store_clock(notification: Notification, holds: Sequence[Hold], today: date) 
     """Keep the SQL-side columns in step; call after any change to stage, holds or completion.
 
     None of them depends on the at-risk threshold, which is applied when reading."""
-    sla = compute_sla(notification.notified_on, periods(holds), notification.completed_on, today)
-    clock = sla.hold_adjusted
-    notification.sla_due_ordinal = clock.due_on.toordinal()
-    notification.sla_paused_since_ordinal = today.toordinal() if clock.paused else None
-    notification.sla_outcome = clock.state.value if notification.completed_on else None
+    columns = clock_columns(notification.notified_on, periods(holds), notification.completed_on, today)
+    notification.sla_due_ordinal = columns["sla_due_ordinal"]
+    notification.sla_paused_since_ordinal = columns["sla_paused_since_ordinal"]
+    notification.sla_outcome = columns["sla_outcome"]
+
+
+class ClockColumns(TypedDict):
+    sla_due_ordinal: int
+    sla_paused_since_ordinal: int | None
+    sla_outcome: str | None
+
+
+def clock_columns(notified_on: date, holds: list[HoldPeriod], completed_on: date | None, today: date) -> ClockColumns:
+    """The stored SLA columns, from plain values: what `store_clock` writes, for rows built without the ORM."""
+    clock = compute_sla(notified_on, holds, completed_on, today).hold_adjusted
+    return ClockColumns(
+        sla_due_ordinal=clock.due_on.toordinal(),
+        sla_paused_since_ordinal=today.toordinal() if clock.paused else None,
+        sla_outcome=clock.state.value if completed_on else None,
+    )
 
 
 async def holds_by_notification(
