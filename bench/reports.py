@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -26,22 +25,16 @@ from app.auth.service import issue_user_token
 from app.auth.tokens import TokenService
 from app.core.clock import SystemClock
 from app.core.config import Settings
-from app.core.migrations import upgrade_to_head
 from app.main import create_app
 from app.users.models import StaffUser
-from bench.seed import seed
+from bench.seed import scratch_database, seed
 
 DATABASE = "leder_bench_reports"
 AREA = "B001"
 
 
 def prepare(admin_url: str, notifications: int) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone() is None:
-            admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{DATABASE}"
-    os.environ.setdefault("LEDER_SECRET_KEY", "bench-only-signing-key-0123456789abcdef0123456789")
-    upgrade_to_head(Settings(database_url=url), quiet=True)
+    url = scratch_database(admin_url, DATABASE)
     plain = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as connection:
         row = connection.execute("SELECT count(*) FROM notification").fetchone()

@@ -9,10 +9,14 @@ Every person is invented; NHS numbers are left empty. Usage:
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import psycopg
 import typer
+
+from app.core.config import Settings
+from app.core.migrations import upgrade_to_head
 
 AREA_SQL = """
 INSERT INTO area (ods_code, name, region, created_at)
@@ -83,6 +87,17 @@ STAGE_SPAN_SQL = [
        SELECT id, area_ods, 'awaiting_sign_off', completed_on - 30, completed_on, notified_on
        FROM notification WHERE stage = 'completed'""",
 ]
+
+
+def scratch_database(admin_url: str, name: str) -> str:
+    """A benchmark's own database, created if missing and migrated to head; its SQLAlchemy URL."""
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    os.environ.setdefault("LEDER_SECRET_KEY", "bench-only-signing-key-0123456789abcdef0123456789")
+    upgrade_to_head(Settings(database_url=url), quiet=True)
+    return url
 
 
 def seed(url: str, notifications: int, open_share: float, areas: int, slice_size: int = 50_000) -> float:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -23,21 +22,14 @@ import psycopg
 from app.core.clock import uk_date
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
-from app.core.migrations import upgrade_to_head
 from app.worker.sla_sweep import SweepResult, sweep
-from bench.seed import seed
+from bench.seed import scratch_database, seed
 
 DATABASE = "leder_bench_sweep"
 
 
 def prepare(admin_url: str, notifications: int) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone() is None:
-            admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{DATABASE}"
-    os.environ.setdefault("LEDER_SECRET_KEY", "bench-only-signing-key-0123456789abcdef0123456789")
-    settings = Settings(database_url=url)
-    upgrade_to_head(settings, quiet=True)
+    url = scratch_database(admin_url, DATABASE)
     plain = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as connection:
         row = connection.execute("SELECT count(*) FROM notification WHERE stage <> 'completed'").fetchone()
