@@ -47,7 +47,7 @@ async def areas_for_report(session: AsyncSession, only: str | None) -> list[Area
 
 
 def _as_counted(c: ProgressCounts) -> Progress:
-    return _progress(c, {name: getattr(c, name) for name in _COUNT_FIELDS}, c.median_days_to_completion)
+    return _progress({name: getattr(c, name) for name in _COUNT_FIELDS}, c.median_days_to_completion)
 
 
 _COUNT_FIELDS = (
@@ -64,7 +64,7 @@ _COUNT_FIELDS = (
 )
 
 
-def _progress(c: ProgressCounts, shown: Mapping[str, Published], median: float | None) -> Progress:
+def _progress(shown: Mapping[str, Published], median: float | None) -> Progress:
     return Progress(
         **shown,
         unallocated_share=share(shown["unallocated"], shown["open"]),
@@ -118,9 +118,9 @@ def _published(by_area: Mapping[str, ProgressCounts], england: ProgressCounts | 
             shown[ENGLAND][table.total] = published.total
         if sum(len(h) for h in hidden_totals.values()) == before:
             break
-    result = {area: _progress(c, shown[area], _median(c)) for area, c in by_area.items()}
+    result = {area: _progress(shown[area], _median(c)) for area, c in by_area.items()}
     if england is not None:
-        result[ENGLAND] = _progress(england, shown[ENGLAND], _median(england))
+        result[ENGLAND] = _progress(shown[ENGLAND], _median(england))
     return result
 
 

@@ -80,14 +80,6 @@ class ProgressCounts:
     median_days_to_completion: float | None = None
 
 
-async def progress_by_area(
-    session: AsyncSession, period: Period, areas: Sequence[str] | None
-) -> dict[str, ProgressCounts]:
-    """Figures for each area with any (an area with none is absent); `areas` None means every area."""
-    by_area, _ = await measure(session, period, areas)
-    return by_area
-
-
 async def measure(
     session: AsyncSession, period: Period, areas: Sequence[str] | None
 ) -> tuple[dict[str, ProgressCounts], ProgressCounts]:
@@ -116,10 +108,10 @@ async def measure(
         figures.completed_within_six_months = within or 0
         figures.completed_within_six_months_hold_adjusted = adjusted or 0
         figures.median_days_to_completion = float(median) if median is not None else None
-    return counts, total(list(counts.values()), overall_median)
+    return counts, _total(list(counts.values()), overall_median)
 
 
-def total(figures: Sequence[ProgressCounts], median: float | None) -> ProgressCounts:
+def _total(figures: Sequence[ProgressCounts], median: float | None) -> ProgressCounts:
     summed = ProgressCounts(median_days_to_completion=median)
     for f in figures:
         for name in vars(summed):
