@@ -180,8 +180,8 @@ async def list_page(request: Request) -> Response:
 
 
 async def create(request: Request) -> Response:
-    """integrator_client; area; the duplicate check; notification, outbox, history and stage-span inserts;
-    findings and flags (the bias check); the audit row; holds; flags."""
+    """integrator_client; area; the duplicate check; notification, stage-span, history, outbox and audit
+    inserts (a new notification has no holds or flags to look up; bias flags are detected in Python)."""
     pool: Pool = request.app.state.pool
     now = datetime.now(UTC)
     today = uk_date(now)
@@ -245,22 +245,8 @@ async def create(request: Request) -> Response:
             "VALUES (%s, %s, 'notified', %s, %s, %s) RETURNING id",
             (row["id"], row["area_ods"], notified, date(9999, 12, 31), notified),
         )
-        findings = "SELECT notification_id, version, data, saved_at, saved_by FROM findings WHERE notification_id = %s"
-        await connection.execute(findings, (row["id"],))
-        await connection.execute(
-            "SELECT id, notification_id, kind, evidence, raised_at, dismissed_at, dismissed_by, dismissal_reason, "
-            "withdrawn_at FROM bias_flag WHERE notification_id = %s AND withdrawn_at IS NULL",
-            (row["id"],),
-        )
-        await connection.execute(
-            "SELECT id FROM bias_flag WHERE notification_id = %s AND dismissed_at IS NULL AND withdrawn_at IS NULL",
-            (row["id"],),
-        )
         await _audit(connection, actor, "integrator", None, "notification.create", [row["id"]], now)
-        holds, flags = await _related(connection, [row["id"]])
-    return Response(
-        json.dumps({**row, "holds": holds, "flags": flags}, default=str), 201, media_type="application/json"
-    )
+    return Response(json.dumps({**row, "holds": [], "flags": []}, default=str), 201, media_type="application/json")
 
 
 async def ping(_: Request) -> Response:

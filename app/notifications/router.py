@@ -65,7 +65,7 @@ async def create_notification(
     response.headers["ETag"] = etag(notification.version)
     if created.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    related = (await service.load_related(session, [notification.id]))[notification.id]
+    related = created.related or (await service.load_related(session, [notification.id]))[notification.id]
     return service.to_view(principal, notification, related, uk_date(now), _at_risk_days(request))
 
 

@@ -25,11 +25,12 @@ from app.core.clock import uk_date
 from app.core.errors import Conflict, NotFound, invalid_field
 from app.flags.models import BiasFlag
 from app.flags.schemas import FlagPublic
-from app.flags.service import flags_by_notification, refresh_flags
+from app.flags.service import flags_by_notification
 from app.idempotency import service as idempotency
 from app.notifications import intake
 from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
 from app.notifications.models import Notification
+from app.notifications.recording import NewRows
 from app.notifications.rules import age_band
 from app.notifications.schemas import (
     Death,
@@ -43,7 +44,7 @@ from app.notifications.schemas import (
 )
 from app.reviews.models import Hold
 from app.reviews.schemas import HoldPublic
-from app.reviews.service import focused_review, record_creation
+from app.reviews.service import focused_review
 from app.reviews.stages import OPEN_STAGES
 from app.sla import service as sla
 from app.sla.clock import SlaState
@@ -60,6 +61,7 @@ class DuplicateNotification(Conflict):
 class Created:
     notification: Notification
     replayed: bool
+    related: Related | None = None  # of a new notification, known without a query
 
 
 async def create_notification(
@@ -82,19 +84,26 @@ async def create_notification(
     intake.check_recordable(principal, data, uk_date(now), area_known)
     await _refuse_duplicate(session, principal, data)
 
-    notification = Notification(**intake.notification_row(principal, data, now))
-    session.add(notification)
+    row = intake.notification_row(principal, data, now)
+    rows = NewRows()
+    if idempotency_key is not None:
+        rows.keys.append(idempotency.record_row(principal.subject, idempotency_key, data, row["id"], now))
+    rows.add(principal, row, now)
+    rows.audit = audit.record_rows(
+        principal=principal,
+        action=Action.notification_create.value,
+        outcome="allowed",
+        at=now,
+        object_type=OBJECT_TYPE,
+        object_ids=[str(row["id"])],
+    )
     try:
-        await session.flush()
-        if idempotency_key is not None:
-            await idempotency.remember(session, principal.subject, idempotency_key, data, notification.id, now)
+        await rows.write(session)
     except IntegrityError:
         # Lost a race with a concurrent request for the same death or the same key.
         raise Conflict("A concurrent request recorded this notification; retry to see it.") from None
-    await record_creation(session, principal, notification, now)
-    await refresh_flags(session, notification, now)
-    await _audit(session, principal, Action.notification_create, now, [notification])
-    return Created(notification, replayed=False)
+    flags = [BiasFlag(**flag) for flag in rows.flags]
+    return Created(Notification(**row), replayed=False, related=Related(holds=[], flags=flags))
 
 
 async def _refuse_duplicate(session: AsyncSession, principal: Principal, data: NotificationCreate) -> None:

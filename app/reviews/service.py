@@ -22,7 +22,6 @@ from app.auth.service import Principal
 from app.core.clock import uk_date
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_field
 from app.core.versioning import claim_version
-from app.events.models import OutboxEvent
 from app.events.service import EventType, emit, event_row
 from app.findings.models import FindingsRecord
 from app.findings.rules import missing_for_sign_off
@@ -33,7 +32,7 @@ from app.notifications.models import Notification
 from app.reviewers.models import ReviewerProfile
 from app.reviews import spans
 from app.reviews.focused import focused_review_reasons
-from app.reviews.models import HistoryEntry, HistoryKind, Hold, StageSpan
+from app.reviews.models import HistoryEntry, HistoryKind, Hold
 from app.reviews.schemas import (
     AllocationRequest,
     FocusedReview,
@@ -422,17 +421,6 @@ async def dismiss_flag(
     )  # fmt: skip
 
 
-async def record_creation(
-    session: AsyncSession, principal: Principal, notification: Notification, now: datetime
-) -> None:
-    """The first lines of every notification's timeline and change feed, and its first stage span."""
-    rows = creation_rows(principal, notification.model_dump(), now)
-    if rows.span is not None:
-        session.add(StageSpan(**rows.span))
-    session.add(HistoryEntry(**rows.history))
-    session.add(OutboxEvent(**rows.event))
-
-
 @dataclass(frozen=True)
 class CreationRows:
     span: dict[str, Any] | None
@@ -441,8 +429,8 @@ class CreationRows:
 
 
 def creation_rows(principal: Principal, notification: Mapping[str, Any], now: datetime) -> CreationRows:
-    """What `record_creation` adds, as column values, for a notification given by its own columns: the
-    import writes these for a whole chunk at once (app/notifications/bulk.py)."""
+    """The first lines of a new notification's timeline and change feed, and its first stage span, as column
+    values (app/notifications/recording.py)."""
     notification_id, area, notified_on = notification["id"], notification["area_ods"], notification["notified_on"]
     stage, route, reason = notification["stage"], notification["review_route"], notification["closure_reason"]
     outcome = {"review_route": route, "closure_reason": reason}
