@@ -152,7 +152,8 @@ async def read_one(request: Request) -> Response:
 
 
 async def list_page(request: Request) -> Response:
-    """staff_user; the page (area, open, due before; by live due date, id); audit rows; holds; flags."""
+    """staff_user; the page (area, open, due before; by live due date, id: the ids, then their rows); audit
+    rows; holds; flags."""
     pool: Pool = request.app.state.pool
     now = datetime.now(UTC)
     today = uk_date(now).toordinal()
@@ -167,9 +168,9 @@ async def list_page(request: Request) -> Response:
     async with pool.transaction() as connection:
         user = await _staff(connection, _actor(request)[1])
         query = (
-            f"SELECT {NOTIFICATION_COLUMNS} FROM notification "  # noqa: S608
-            f"WHERE area_ods = %(own)s AND area_ods = %(area)s AND stage = ANY(%(stages)s) AND {LIVE_DUE} <= %(due)s "
-            f"ORDER BY {LIVE_DUE}, id LIMIT %(limit)s"
+            f"SELECT {NOTIFICATION_COLUMNS} FROM notification WHERE id IN ("  # noqa: S608
+            f"SELECT id FROM notification WHERE area_ods = %(own)s AND area_ods = %(area)s AND stage = ANY(%(stages)s) "
+            f"AND {LIVE_DUE} <= %(due)s ORDER BY {LIVE_DUE}, id LIMIT %(limit)s) ORDER BY {LIVE_DUE}, id"
         )
         rows = await (await connection.execute(query, {**params, "own": user["area_ods"]})).fetchall()
         page = rows[:limit]

@@ -20,7 +20,10 @@ class Notification(SQLModel, table=True):
         Index("uq_notification_nhs_number_date_of_death", "nhs_number", "date_of_death", unique=True),
         # The area's list, in the order it is paged.
         Index("ix_notification_area_list", "area_ods", "notified_on", "id"),
-        Index("ix_notification_area_due", "area_ods", "sla_due_ordinal", "id"),
+        # The area's worklist: open stages by live due date (a CASE over the two SLA columns), from the index.
+        Index(
+            "ix_notification_area_stage_due", "area_ods", "stage", "sla_due_ordinal", "sla_paused_since_ordinal", "id"
+        ),
         # Reports: deaths notified in a period, and reviews completed in one with what their measures need.
         Index("ix_notification_notified_on", "notified_on", "id", "area_ods"),  # also every area's list
         Index("ix_notification_completed_on", "completed_on", "area_ods", "notified_on", "sla_outcome"),
