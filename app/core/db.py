@@ -28,12 +28,13 @@ READ_ONLY_OPTION = "leder_read_only"
 def create_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"hide_parameters": True}  # keep personal data out of error messages and logs
     if not settings.is_sqlite:
-        # pool_pre_ping: connections that died while the database was away are replaced on checkout, so
-        # the service recovers by itself when it returns.
+        # No pool_pre_ping: it costs every request a round trip. Connections that died while the database
+        # was away fail on their first use instead; SQLAlchemy then discards every pooled connection as old
+        # as that one, so the service recovers by itself, at the price of a 503 (with Retry-After) to the
+        # one request that found out.
         kwargs |= {
             "pool_size": settings.db_pool_size,
             "max_overflow": 0,
-            "pool_pre_ping": True,
             "connect_args": {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
         }
     engine = create_async_engine(settings.async_database_url, **kwargs)

@@ -235,3 +235,30 @@ async def test_postgresql_going_away_mid_transaction_is_503_and_recovers_by_itse
         assert retried.status_code == 200, retried.text
         assert (await client.post("/notifications", json=other, headers=coordinator)).status_code == 201
     await application.state.engine.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a PostgreSQL connection cut while idle in the pool")
+async def test_connections_cut_while_idle_cost_one_503_then_the_pool_is_renewed(api, world, clock, tmp_path, proxy):
+    """No pre-ping on checkout (a round trip per request): a pooled connection that died while the service
+    was idle fails on its first use, the request answers 503 with Retry-After, and the pool is renewed."""
+    flow = await Flow.start(api, world)
+    case = await flow.notify()
+    assert POSTGRES_URL
+    proxied_url = make_url(POSTGRES_URL).set(port=proxy.port)
+    application = create_app(make_settings(tmp_path, database_url=proxied_url.render_as_string(False)), clock)
+    coordinator = flow.coordinator.headers
+    read = f"/notifications/{case.id}"
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=15) as client:
+        # Three connections in the pool, all idle.
+        answers = await asyncio.gather(*(client.get(read, headers=coordinator) for _ in range(3)))
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert application.state.engine.pool.checkedin() >= 2
+
+        await proxy.stop()  # cuts every connection, as a database restart would
+        await proxy.start()
+
+        assert_unavailable(await client.get(read, headers=coordinator), str(proxy.port))
+        for _ in range(3):  # the other pooled connections were discarded with the first: no more 503s
+            assert (await client.get(read, headers=coordinator)).status_code == 200
+    await application.state.engine.dispose()
