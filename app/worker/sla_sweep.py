@@ -14,11 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, case, insert, literal, select, update
+from sqlalchemy import ColumnElement, case, literal, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core.bulk_insert import insert_rows
 from app.core.db import READ_ONLY_OPTION
 from app.events.models import OutboxEvent
 from app.events.service import EventType
@@ -119,9 +120,10 @@ async def _sweep_chunk(
         return 0, 0
     rising = [r for r in rows if _RANK[r.state] > _RANK[r.sla_alerted]]
     if rising:
-        await session.exec(
-            insert(OutboxEvent),
-            params=[
+        await insert_rows(
+            session,
+            OutboxEvent,
+            [
                 {
                     "event_id": uuid.uuid4(),
                     "type": _EVENT[r.state].value,
