@@ -115,14 +115,18 @@ def _is_complete(admin: psycopg.Connection[tuple[object, ...]], name: str, notif
 def build_template(admin_url: str, notifications: int, *, rebuild: bool = False) -> tuple[str, float | None]:
     """The template database for this size, built if missing or incomplete; and the seconds building took."""
     name = template_name(notifications)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        if not rebuild and _is_complete(admin, name, notifications):
-            return name, None
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    started = time.perf_counter()
     url = database_url(admin_url, name)
-    upgrade_to_head(Settings(database_url=url, secret_key=os.environ.get("LEDER_SECRET_KEY")), quiet=True)
+    settings = Settings(database_url=url, secret_key=os.environ.get("LEDER_SECRET_KEY"))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        complete = not rebuild and _is_complete(admin, name, notifications)
+        if not complete:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+    if complete:
+        upgrade_to_head(settings, quiet=True)  # seeded before a later migration (a new index, say)
+        return name, None
+    started = time.perf_counter()
+    upgrade_to_head(settings, quiet=True)
     took = seed(url, notifications, open_share=OPEN_SHARE, areas=AREAS)
     print(f"  seeded {notifications:,} notifications and their stage spans in {took:.0f} s")
     print(f"  added findings, bias flags, families and populations in {add_extras(url):.0f} s")
