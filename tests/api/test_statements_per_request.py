@@ -46,7 +46,7 @@ async def test_a_page_runs_the_same_statements_for_one_row_as_for_fifteen(api, w
     await world.area("15F")
     coordinator = await world.staff(Role.coordinator, "15F")
     await _notify(api, coordinator, 15)
-    engine = api.app.state.engine  # type: ignore[attr-defined]
+    engine = api.app.state.engine
 
     runs = {}
     for limit in (1, 15):
@@ -69,7 +69,7 @@ async def test_reading_one_notification_runs_five_statements(api, world):
     await world.area("15F")
     coordinator = await world.staff(Role.coordinator, "15F")
     [notification_id] = await _notify(api, coordinator, 1)
-    with statements(api.app.state.engine) as seen:  # type: ignore[attr-defined]
+    with statements(api.app.state.engine) as seen:
         assert (await api.get(f"/notifications/{notification_id}", headers=coordinator.headers)).status_code == 200
     assert seen == ["SELECT staff_user", "SELECT notification", "INSERT audit_event", "SELECT hold", "SELECT bias_flag"]
 
@@ -79,7 +79,7 @@ async def test_a_create_looks_up_only_the_caller_the_area_and_the_death(api, wor
     await world.area("15F")
     coordinator = await world.staff(Role.coordinator, "15F")
     body = notification_body(**{"person.nhs_number": "9434765919"})
-    with statements(api.app.state.engine) as seen:  # type: ignore[attr-defined]
+    with statements(api.app.state.engine) as seen:
         assert (await api.post("/notifications", json=body, headers=coordinator.headers)).status_code == 201
     assert seen == [
         "SELECT staff_user",
