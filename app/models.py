@@ -15,7 +15,7 @@ from app.reviewers.models import ReviewerProfile
 from app.reviews.models import HistoryEntry, Hold, StageSpan
 from app.users.models import StaffUser
 from app.webhooks.models import FeedPosition, WebhookDelivery, WebhookEndpoint
-from app.worker.models import WorkerLease
+from app.worker.models import SlaAlert, WorkerLease
 
 __all__ = [
     "Area",
@@ -36,6 +36,7 @@ __all__ = [
     "OutboxEvent",
     "RateLimitEvent",
     "ReviewerProfile",
+    "SlaAlert",
     "StaffUser",
     "StageSpan",
     "WebhookDelivery",

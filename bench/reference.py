@@ -44,7 +44,7 @@ NOTIFICATION_COLUMNS = (
     "out_of_area_placement, place_of_death, died_in_england, national_data_opt_out, cause_of_death, dnacpr_in_place, "
     "dnacpr_rationale, other_processes, notifier, care_providers, notified_on, received_at, created_by, version, "
     "reviewer_id, stage_changed_at, completed_on, focused_review_requested_by_family, focused_review_done, "
-    "open_bias_flags, focused_review_waiver, sla_due_ordinal, sla_paused_since_ordinal, sla_outcome, sla_alerted"
+    "open_bias_flags, focused_review_waiver, sla_due_ordinal, sla_paused_since_ordinal, sla_outcome"
 )
 LIVE_DUE = (
     "CASE WHEN sla_paused_since_ordinal IS NULL THEN sla_due_ordinal "

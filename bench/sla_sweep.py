@@ -40,7 +40,7 @@ def prepare(admin_url: str, notifications: int) -> str:
         took = seed(url, notifications, open_share=1.0, areas=130)
         print(f"seeded {notifications:,} open notifications in {took:.1f} s")
     with psycopg.connect(plain, autocommit=True) as connection:
-        connection.execute("UPDATE notification SET sla_alerted = NULL WHERE sla_alerted IS NOT NULL")
+        connection.execute("DELETE FROM sla_alert")
         connection.execute("DELETE FROM outbox_event WHERE type LIKE 'sla.%'")
         connection.execute("VACUUM ANALYZE notification")
     return url
@@ -50,22 +50,14 @@ async def run_sweep(url: str, days_later: int = 0) -> tuple[SweepResult, float, 
     settings = Settings(database_url=url)
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
-    longest, last = 0.0, time.perf_counter()
-
-    async def timed(progress: SweepResult) -> None:
-        nonlocal longest, last
-        now = time.perf_counter()
-        if progress.examined_chunks:  # not the scan, which holds no locks
-            longest = max(longest, now - last)
-        last = now
-
     now = datetime.now(UTC) + timedelta(days=days_later)
     started = time.perf_counter()
-    result = await sweep(sessionmaker, uk_date(now), now, settings.sla_at_risk_days,
-                         chunk_size=settings.worker_sweep_chunk, on_chunk=timed)  # fmt: skip
+    result = await sweep(
+        sessionmaker, uk_date(now), now, settings.sla_at_risk_days, chunk_size=settings.worker_sweep_chunk
+    )
     took = time.perf_counter() - started
     await engine.dispose()
-    return result, took, longest
+    return result, took, result.longest_chunk_seconds
 
 
 def main() -> None:

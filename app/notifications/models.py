@@ -80,5 +80,3 @@ class Notification(SQLModel, table=True):
     sla_due_ordinal: int
     sla_paused_since_ordinal: int | None = None
     sla_outcome: str | None = Field(default=None, max_length=10)  # met or missed, once completed
-    # The SLA state the worker last announced (at_risk or breached): each crossing is announced once.
-    sla_alerted: str | None = Field(default=None, max_length=10)
