@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -30,9 +31,7 @@ async def insert_rows(session: AsyncSession, model: type[SQLModel], rows: Sequen
     """
     if not rows:
         return
-    table: Table = model.__table__  # type: ignore[attr-defined]
-    columns = [c for c in table.columns if not _set_by_database(table, c)]
-    complete = _completer(model, {c.key for c in columns})
+    table, columns, complete = _plan(model)
     completed = [complete(row) for row in rows]
     connection = await session.connection()
     if connection.dialect.name != "postgresql" or len(completed) < COPY_FROM_ROWS:
@@ -41,11 +40,22 @@ async def insert_rows(session: AsyncSession, model: type[SQLModel], rows: Sequen
     await _copy(connection, table, columns, completed)
 
 
+Completer = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+@cache
+def _plan(model: type[SQLModel]) -> tuple[Table, list[Column[Any]], Completer]:
+    """The table, the columns a row gives, and their completer: once per model, not on every request's audit."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    columns = [c for c in table.columns if not _set_by_database(table, c)]
+    return table, columns, _completer(model, {c.key for c in columns})
+
+
 def _set_by_database(table: Table, column: Column[Any]) -> bool:
     return column.server_default is not None or column is table.autoincrement_column
 
 
-def _completer(model: type[SQLModel], keys: set[str]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+def _completer(model: type[SQLModel], keys: set[str]) -> Completer:
     fields = {name: field for name, field in model.model_fields.items() if name in keys}
     fixed = {name: None if f.default is PydanticUndefined else f.default for name, f in fields.items()}
     factories = [(name, f.default_factory) for name, f in fields.items() if f.default_factory is not None]

@@ -74,7 +74,7 @@ def record_row(
     now: datetime,
     response: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A record's columns: for `remember`, and for rows written many at a time (app/notifications/bulk.py)."""
+    """A record's columns: for `remember`, and for rows written with a notification's (notifications/recording.py)."""
     return {
         "owner": owner,
         "key": key,
