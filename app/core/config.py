@@ -1,4 +1,4 @@
-"""Settings, read once from `LEDER_*` environment variables (see README's table)."""
+"""Settings, read once from `LEDER_*` environment variables (see the table in docs/operations.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The area's annual report as the API answers it (JSON), and as the printable page and CSV are made from.
 
 The same shape serves every caller: a coordinator's own area as counted, everyone else's disclosure-controlled
-(`disclosure_controlled` says which). Each figure is defined in README ("The area's annual report").
+(`disclosure_controlled` says which). Each figure is defined in docs/reports.md ("The area's annual report").
 """
 
 from __future__ import annotations

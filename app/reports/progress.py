@@ -1,6 +1,6 @@
 """The programme's progress measures for a period, per area, counted in the database.
 
-Each figure is defined here once (and the same words are in README):
+Each figure is defined here once (and the same words are in docs/reports.md):
 
 - notified: notifications whose notification date falls in the period.
 - open: reviews in an open stage at the end of the period's last day, by the stage they were in then:

@@ -12,7 +12,7 @@ Share = Annotated[float | None, Field(description="A percentage to 1 decimal pla
 
 
 class Progress(BaseModel):
-    """The programme's progress measures; each is defined in README ("Reports") and app.reports.progress."""
+    """The programme's progress measures; each is defined in docs/reports.md and app.reports.progress."""
 
     notified: Count
     open: Count = Field(description="Open at the end of the period's last day.")
