@@ -22,6 +22,7 @@ from app.core.errors import install_problem_handlers, unavailable_responses
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
+from app.events.relay import EmbeddedRelay
 from app.events.router import router as events_router
 from app.families.pages import router as family_pages_router
 from app.families.router import concerns_router, family_router, messages_router, staff_router, summary_router
@@ -57,10 +58,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     _ = settings.signing_key  # refuse to build an app without a usable secret (ConfigurationError)
     configure_logging(settings.log_level)
     engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    turns = writer_turns(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        relay = None
+        if settings.relays_in_api:
+            poll = settings.worker_poll_seconds
+            relay = EmbeddedRelay(sessionmaker, settings.sync_database_url, poll, turns)
+            relay.start()
         yield
+        if relay is not None:
+            await relay.stop()
         await engine.dispose()
 
     details: dict[str, Any] = {
@@ -75,8 +85,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.writer_turns = writer_turns(settings)
+    app.state.sessionmaker = sessionmaker
+    app.state.writer_turns = turns
     app.state.tokens = TokenService(settings, app.state.clock)
     app.state.migration_head = head_revision(settings)
 

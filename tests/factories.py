@@ -21,6 +21,7 @@ from app.auth.service import create_client, issue_user_token
 from app.auth.tokens import TokenService
 from app.core.clock import FrozenClock
 from app.core.config import Settings
+from app.events.relay import place_all
 from app.users.models import StaffUser
 from app.users.schemas import UserCreate
 from app.users.service import create_user
@@ -81,6 +82,10 @@ class World:
         response = await api.post("/auth/token", data=form)
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def relay(self) -> int:
+        """Place the committed events in the change feed now, as the worker's relay does when woken."""
+        return await place_all(self.app.state.sessionmaker)
 
     async def audit_rows(self, **where: Any) -> list[AuditEvent]:
         query = select(AuditEvent).order_by(col(AuditEvent.id))

@@ -1,5 +1,6 @@
 """Two `leder serve` processes and two workers on one PostgreSQL, driven at once from outside:
-the change feed, read a little at a time through either process, has no gaps and no repeats, and
+the change feed (placed by the two workers' relays), read a little at a time through either process,
+has no gaps and no repeats, and
 each notification, raced for by two allocations through the two processes, is allocated once."""
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def _environment(tmp_path) -> dict[str, str]:
         "LEDER_SECRET_KEY": TEST_SECRET,
         "LEDER_LOG_LEVEL": "WARNING",
         "LEDER_WORKER_POLL_SECONDS": "0.2",
+        # The production shape: the workers are the feed's relays, the API processes only read and write.
+        "LEDER_FEED_RELAY_IN_API": "false",
     }
 
 

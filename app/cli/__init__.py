@@ -56,10 +56,10 @@ def settings() -> Settings:
 def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one unit of work in one transaction, after bringing the schema to head."""
     from app.core.db import create_engine, create_sessionmaker
-    from app.core.migrations import upgrade_to_head
+    from app.core.migrations import migrate_on_start
 
     config = settings()
-    upgrade_to_head(config, quiet=True)
+    migrate_on_start(config)
 
     async def run() -> T:
         engine = create_engine(config)
@@ -83,17 +83,17 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Migrate the database to head, then serve the API (docs at /docs)."""
+    """Migrate the database to head (unless LEDER_MIGRATE_ON_START=false), then serve the API (docs at /docs)."""
     import uvicorn
 
-    from app.core.migrations import upgrade_to_head
+    from app.core.migrations import migrate_on_start
 
     config = settings()
     try:
         _ = config.signing_key  # refuse to start without a usable secret, before binding the port
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
-    upgrade_to_head(config, quiet=True)  # quiet: Alembic's logging config would add plain-text handlers
+    migrate_on_start(config)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -117,12 +117,12 @@ def worker(
     each review's crossing into at risk and into breached once. Stops cleanly on SIGTERM."""
     from app.core.clock import SystemClock
     from app.core.logging import configure_logging
-    from app.core.migrations import upgrade_to_head
+    from app.core.migrations import migrate_on_start
     from app.worker.runner import AnotherWorkerRuns, Worker, install_signal_handlers
 
     config = settings()
     configure_logging(config.log_level)
-    upgrade_to_head(config, quiet=True)
+    migrate_on_start(config)
     runner = Worker(config, SystemClock())
 
     async def run() -> None:
@@ -155,12 +155,12 @@ def import_file(
     from app.auth.tokens import InvalidToken
     from app.core.clock import SystemClock
     from app.core.db import create_engine, create_sessionmaker
-    from app.core.migrations import upgrade_to_head
+    from app.core.migrations import migrate_on_start
     from app.notifications.batch import ItemStatus
     from app.notifications.importing import Row, import_rows, read_rows
 
     config = settings()
-    upgrade_to_head(config, quiet=True)
+    migrate_on_start(config)
     report_path = errors or file.with_name(file.name + ".errors.csv")
 
     async def run() -> ImportSummary:
@@ -214,7 +214,7 @@ def _reason(result: ItemResult) -> str:
 
 @cli.command()
 def migrate() -> None:
-    """Bring the database schema to the latest migration."""
+    """Bring the database schema to the latest migration (one migrator at a time; others wait)."""
     from app.core.migrations import upgrade_to_head
 
     upgrade_to_head(settings())
@@ -334,10 +334,10 @@ def audit_seal() -> None:
     """Seal every committed audit row not yet in the chain (the worker does this every poll)."""
     from app.audit.chain import chain_key, seal_pending
     from app.core.db import create_engine, create_sessionmaker
-    from app.core.migrations import upgrade_to_head
+    from app.core.migrations import migrate_on_start
 
     config = settings()
-    upgrade_to_head(config, quiet=True)
+    migrate_on_start(config)
 
     async def run() -> int:
         engine = create_engine(config)
@@ -362,14 +362,14 @@ def audit_verify(
     from app.audit.chain import chain_key
     from app.audit.verify import Anchor, verify
     from app.core.db import READ_ONLY_OPTION, create_engine, create_sessionmaker
-    from app.core.migrations import upgrade_to_head
+    from app.core.migrations import migrate_on_start
 
     try:
         expected = Anchor.parse(anchor) if anchor is not None else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--anchor") from None
     config = settings()
-    upgrade_to_head(config, quiet=True)
+    migrate_on_start(config)
 
     async def run() -> Verification:
         engine = create_engine(config)

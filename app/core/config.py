@@ -88,6 +88,19 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_claim_seconds: int = Field(default=60, ge=1)
     webhook_allowed_private_hosts: list[str] = Field(default_factory=list)
+    # The change feed's relay (app/events/relay.py) inside each API process as well as in the worker.
+    # Unset: on in development (the embedded default then has a feed without `leder worker`), off in
+    # production (the worker relays; an API process then spends nothing on it).
+    feed_relay_in_api: bool | None = None
+    # `leder serve`, `leder worker` and the operator's commands migrate the schema to head first (one at a
+    # time: an advisory lock on PostgreSQL). Production: set false and run `leder migrate` as its own job.
+    migrate_on_start: bool = True
+    # Retention (the worker prunes, every `worker_prune_interval_seconds`, in short batches): idempotency
+    # records (a retry, or a re-run import file, older than this creates anew), webhook deliveries delivered
+    # this long ago. Rate-limit counts are kept only as long as the longest rate-limit window.
+    idempotency_retention_days: int = Field(default=30, ge=1)
+    webhook_delivery_retention_days: int = Field(default=30, ge=1)
+    worker_prune_interval_seconds: int = Field(default=3600, ge=1)
     forwarded_allow_ips: str | None = Field(
         default=None, description="Proxies trusted to give the client address (X-Forwarded-For); none by default."
     )
@@ -123,6 +136,10 @@ class Settings(BaseSettings):
         if url.startswith("sqlite://"):
             return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
         return url
+
+    @property
+    def relays_in_api(self) -> bool:
+        return self.feed_relay_in_api if self.feed_relay_in_api is not None else not self.is_production
 
     @property
     def is_sqlite(self) -> bool:

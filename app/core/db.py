@@ -80,7 +80,8 @@ def writer_turns(settings: Settings) -> asyncio.Lock | None:
 
 
 @asynccontextmanager
-async def _turn(turns: asyncio.Lock | None) -> AsyncIterator[None]:
+async def writer_turn(turns: asyncio.Lock | None) -> AsyncIterator[None]:
+    """This process's turn to write to SQLite (see `writer_turns`); no wait on PostgreSQL."""
     if turns is None:
         yield
         return
@@ -107,7 +108,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     before the response is sent: a client never sees 201 for a write that did not land.
     """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with _turn(request.app.state.writer_turns), sessionmaker() as session:
+    async with writer_turn(request.app.state.writer_turns), sessionmaker() as session:
         try:
             yield session
             await session.commit()

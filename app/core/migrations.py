@@ -1,4 +1,8 @@
-"""Alembic, driven from code: `leder serve` and `leder migrate` upgrade to head before anything runs."""
+"""Alembic, driven from code: `leder migrate` upgrades to head; so do `leder serve`, `leder worker` and
+the operator's commands before anything runs, unless `LEDER_MIGRATE_ON_START` is off.
+
+Several may start at once (replicas rolling out): migrations/env.py lets one migrate at a time.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from alembic.script import ScriptDirectory
 from app.core.config import Settings, ensure_private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The migrators' advisory lock on PostgreSQL: a bigint beyond int4, so it never meets `hashtext()` keys.
+MIGRATION_LOCK = 0x6C65_6465_725F_6D69  # "leder_mi"
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -34,3 +40,9 @@ def upgrade_to_head(settings: Settings, *, quiet: bool = False) -> None:
     config = alembic_config(settings)
     config.attributes["configure_logger"] = not quiet
     command.upgrade(config, "head")
+
+
+def migrate_on_start(settings: Settings) -> None:
+    """What a command does before its work: migrate to head, unless the operator migrates separately."""
+    if settings.migrate_on_start:
+        upgrade_to_head(settings, quiet=True)

@@ -4,10 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, FetchedValue, Index
+from sqlalchemy import JSON, BigInteger, Index, text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import utc_field
+
+_UNPOSITIONED = text("position IS NULL")
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -18,7 +20,10 @@ class OutboxEvent(SQLModel, table=True):
     """
 
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_event_feed_order", "tx_order", "id"),)
+    __table_args__ = (
+        # The relay's queue: only events not yet placed in the feed, so it stays small however long the feed.
+        Index("ix_outbox_event_unpositioned", "id", postgresql_where=_UNPOSITIONED, sqlite_where=_UNPOSITIONED),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
@@ -27,9 +32,6 @@ class OutboxEvent(SQLModel, table=True):
     notification_id: uuid.UUID | None = Field(default=None, foreign_key="notification.id", index=True)
     area_ods: str | None = Field(default=None, max_length=6)
     payload: dict[str, Any] = Field(sa_type=JSON)
-    # The feed's order. PostgreSQL: the writing transaction's id (a column default set in the migration),
-    # so the feed can serve only what no running transaction can still add to. SQLite: 0, because
-    # its one-writer-at-a-time transactions already make the row id the commit order.
-    tx_order: int | None = Field(
-        default=None, sa_type=BigInteger, sa_column_kwargs={"server_default": FetchedValue(), "nullable": False}
-    )
+    # The event's place in the change feed (1, 2, 3...), set once by the relay after the event's
+    # transaction committed (app/events/relay.py); null until then, and readers never see it before.
+    position: int | None = Field(default=None, sa_type=BigInteger, unique=True)

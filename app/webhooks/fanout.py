@@ -1,7 +1,8 @@
 """The fan-out: new events of the change feed become deliveries for the endpoints that want them.
 
-One worker at a time moves the fan-out's position (its row is locked until commit), so each event
-becomes each endpoint's delivery once.
+It follows the feed as an integrator does, by position (so only events the relay has placed, in feed
+order: app/events/relay.py). One worker at a time moves the fan-out's position (its row is locked until
+commit), so each event becomes each endpoint's delivery once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import IntegratorClient
 from app.auth.policy import Scope
-from app.events.feed import Cursor, cursor_of, read_feed
+from app.events.feed import read_feed
 from app.events.models import OutboxEvent
 from app.webhooks.models import FeedPosition, WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import DeliveryStatus
@@ -30,7 +31,7 @@ async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], now: datetime,
         position = await _locked_position(session)
         if position is None:
             return 0
-        events = await read_feed(session, Cursor(position.tx_order, position.event_id), limit, None)
+        events = await read_feed(session, position.position, limit, None)
         if events:
             endpoints = await live_endpoints(session)
             wanted = [
@@ -48,8 +49,8 @@ async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], now: datetime,
             ]
             if wanted:
                 await session.exec(insert(WebhookDelivery), params=wanted)
-            last = cursor_of(events[-1])
-            position.tx_order, position.event_id = last.tx_order, last.id
+            assert events[-1].position is not None
+            position.position = events[-1].position
         await session.commit()
         return len(events)
 

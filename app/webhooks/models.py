@@ -51,10 +51,9 @@ class WebhookDelivery(SQLModel, table=True):
 
 
 class FeedPosition(SQLModel, table=True):
-    """How far a reader of the outbox has got (the webhook fan-out), as a change-feed cursor."""
+    """How far a reader of the outbox has got (the webhook fan-out): the last feed position it read."""
 
     __tablename__ = "feed_position"
 
     name: str = Field(primary_key=True, max_length=40)
-    tx_order: int = Field(default=0, sa_type=BigInteger)
-    event_id: int = 0
+    position: int = Field(default=0, sa_type=BigInteger)

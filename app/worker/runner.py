@@ -1,7 +1,9 @@
-"""`leder worker`: runs beside the API; delivers webhooks, seals the audit chain, sweeps the SLA clocks.
+"""`leder worker`: runs beside the API; relays the change feed, delivers webhooks, seals the audit
+chain, sweeps the SLA clocks.
 
-Every `LEDER_WORKER_POLL_SECONDS` it moves new events into webhook deliveries and sends what is due,
-and seals newly committed audit rows into the hash chain (app/audit/chain.py);
+As soon as events commit (PostgreSQL's NOTIFY wakes it), and otherwise every `LEDER_WORKER_POLL_SECONDS`,
+it places new events in the change feed (app/events/relay.py), moves them into webhook deliveries and
+sends what is due, and seals newly committed audit rows into the hash chain (app/audit/chain.py);
 every `LEDER_WORKER_SWEEP_INTERVAL_SECONDS` it sweeps the SLA clocks. On SQLite one worker at a time
 (it holds the "worker" lease; a second one refuses to start). On PostgreSQL any number may run: rows
 are claimed with SKIP LOCKED. SIGTERM or SIGINT: the round in hand is finished and recorded, the
@@ -11,7 +13,6 @@ lease released, then it exits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -24,6 +25,7 @@ from app.audit.chain import chain_key, seal_pending
 from app.core.clock import Clock, uk_date
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
+from app.events.relay import Wakeup, place_all
 from app.webhooks.delivery import deliver_due
 from app.webhooks.fanout import fan_out
 from app.worker import leases
@@ -52,9 +54,11 @@ class Worker:
         self.exclusive = self.engine.dialect.name == "sqlite"
         self.ttl = timedelta(seconds=settings.worker_lease_seconds)
         self.renewed_at = 0.0  # loop time of the last lease renewal
+        self.wakeup = Wakeup(settings.sync_database_url)
 
     def stop(self) -> None:
         self.stopping.set()
+        self.wakeup.set()
 
     async def run(self, *, once: bool = False) -> SweepResult:
         """Work until stopped (or one round of everything); returns the last sweep's result."""
@@ -63,18 +67,23 @@ class Worker:
         result = SweepResult()
         try:
             await self._renew("another worker is running on this SQLite database", force=True)
+            if not once:
+                self.wakeup.start()
             next_sweep = loop.time()
             while not self.stopping.is_set():
+                self.wakeup.clear()  # before looking: a commit from now on wakes the next round
                 if loop.time() >= next_sweep:
                     result = await self._sweep()
                     next_sweep = loop.time() + self.settings.worker_sweep_interval_seconds
+                await self._relay()
                 await self._deliver(http)
                 await self._seal()
                 if once:
                     break
                 await self._renew()
-                await self._sleep(self.settings.worker_poll_seconds)
+                await self.wakeup.wait(self.settings.worker_poll_seconds)
         finally:
+            await self.wakeup.close()
             if self.http is None:
                 await http.aclose()
             if self.exclusive:
@@ -106,6 +115,11 @@ class Worker:
         log.info("sla sweep", extra={"changed": result.changed, "announced": result.announced})
         return result
 
+    async def _relay(self) -> None:
+        placed = await place_all(self.sessionmaker, keep_going=lambda: not self.stopping.is_set())
+        if placed:
+            log.debug("events placed in the feed", extra={"events": placed})
+
     async def _deliver(self, http: httpx.AsyncClient) -> None:
         while await fan_out(self.sessionmaker, self.clock.now(), FAN_OUT_BATCH) == FAN_OUT_BATCH:
             if self.stopping.is_set():  # catching up, but asked to stop
@@ -127,10 +141,6 @@ class Worker:
         )  # fmt: skip
         if sealed:
             log.info("audit sealed", extra={"rows": sealed})
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
 
 
 def install_signal_handlers(worker: Worker) -> None:

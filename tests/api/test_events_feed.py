@@ -1,12 +1,17 @@
-"""The change feed through HTTP: commit order, cursors, areas, scope; and no gap under concurrent writers."""
+"""The change feed through HTTP: commit order, cursors, areas, scope; no gap under concurrent writers,
+and no stall behind transactions that have nothing to do with it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app.auth.policy import Role, Scope
-from app.events.feed import Cursor, read_feed
+from app.events.relay import place_all
 from tests.conftest import POSTGRES_URL
 from tests.factories import notification_body
 from tests.workflow import Flow
@@ -17,7 +22,10 @@ async def flow(api, world):
     return await Flow.start(api, world)
 
 
-async def feed(api, headers, after=None, limit=100):
+async def feed(api, headers, after=None, limit=100, relay=True):
+    """A page of the feed, read after the relay has placed what has committed (as the worker would have)."""
+    if relay:
+        await place_all(api.app.state.sessionmaker)
     params = {"limit": limit} | ({"after": after} if after else {})
     response = await api.get("/events", params=params, headers=headers)
     assert response.status_code == 200, response.text
@@ -83,7 +91,10 @@ async def test_the_feed_needs_the_events_scope_and_an_integrator(api, world, flo
     assert (await api.get("/events")).status_code == 401
 
 
-@pytest.mark.parametrize("cursor", ["abc", "1", "1.2.3", "-1.5", "99999999999999999999.1", "1.9223372036854775808"])
+@pytest.mark.parametrize(
+    "cursor",
+    ["abc", "1.2.3", "-1", "-1.5", "9223372036854775808", "99999999999999999999.1", "1.9223372036854775808", "7.99"],
+)
 async def test_a_cursor_the_feed_did_not_give_is_refused(api, world, flow, cursor):
     reader = await world.integrator(api, [Scope.events_read], ["15F"])
     response = await api.get("/events", params={"after": cursor}, headers=reader)
@@ -100,22 +111,93 @@ async def test_a_refused_change_leaves_no_event(api, world, flow):
     assert (await feed(api, reader, after=before["next_cursor"]))["items"] == []
 
 
+async def test_an_event_reaches_the_feed_once_the_relay_has_placed_it(api, world, flow):
+    reader = await world.integrator(api, [Scope.events_read], ["15F"])
+    await flow.notify()
+    assert (await feed(api, reader, relay=False))["items"] == []  # committed, not yet placed: not served
+    assert await world.relay() == 1
+    [created] = (await feed(api, reader, relay=False))["items"]
+    assert (created["type"], created["cursor"]) == ("notification.created", "1")
+    assert await world.relay() == 0  # placed once
+
+
+async def test_a_cursor_given_out_before_the_relay_still_resumes_where_it_was(api, world, flow):
+    """Cursors were "writing transaction.event id"; the migration placed earlier events in that order."""
+    reader = await world.integrator(api, [Scope.events_read], ["15F"])
+    await flow.reach("initial_review")
+    everything = (await feed(api, reader))["items"]
+    async with world.session() as session:
+        ids = (await session.exec(text("SELECT id FROM outbox_event ORDER BY position"))).scalars().all()
+    legacy = f"812.{ids[1]}"  # after the second event
+    resumed = await feed(api, reader, after=legacy)
+    assert [e["id"] for e in resumed["items"]] == [e["id"] for e in everything[2:]]
+    assert [e["id"] for e in (await feed(api, reader, after="0.0"))["items"]] == [e["id"] for e in everything]
+
+
+INSERT_EVENT = text(
+    "INSERT INTO outbox_event (event_id, type, occurred_at, notification_id, area_ods, payload) "
+    "VALUES (gen_random_uuid(), :type, now(), :id, '15F', '{}')"
+)
+
+
 @pytest.mark.skipif(not POSTGRES_URL, reason="SQLite writers take turns; the race exists only on PostgreSQL")
-async def test_an_event_committed_out_of_id_order_is_not_skipped(world, flow):
-    """Transaction A takes the lower id but commits after B: the feed must hold B back until A is done."""
+async def test_an_event_committed_out_of_id_order_is_placed_when_it_commits(api, world, flow):
+    """Transaction A takes the lower id but commits after B: B is served first, A after it, neither skipped."""
+    reader = await world.integrator(api, [Scope.events_read], ["15F"])
     case = await flow.notify()
-    insert = text(
-        "INSERT INTO outbox_event (event_id, type, occurred_at, notification_id, area_ods, payload) "
-        "VALUES (gen_random_uuid(), :type, now(), :id, '15F', '{}')"
-    )
-    async with world.session() as slow, world.session() as fast, world.session() as reader:
-        start = (await read_feed(reader, Cursor(0, 0), 1000, ["15F"]))[-1]
-        after = Cursor(start.tx_order or 0, start.id or 0)
-        await reader.commit()
-        await slow.exec(insert, params={"type": "test.slow", "id": case.id.replace("-", "")})
-        await fast.exec(insert, params={"type": "test.fast", "id": case.id.replace("-", "")})
+    start = (await feed(api, reader))["next_cursor"]
+    async with world.session() as slow, world.session() as fast:
+        await slow.exec(INSERT_EVENT, params={"type": "test.slow", "id": case.id})
+        await fast.exec(INSERT_EVENT, params={"type": "test.fast", "id": case.id})
         await fast.commit()
-        assert [e.type for e in await read_feed(reader, after, 10, ["15F"])] == []  # slow is still running
-        await reader.commit()
+        first = await feed(api, reader, after=start)  # the relay runs while slow is still open
+        assert [e["type"] for e in first["items"]] == ["test.fast"]
         await slow.commit()
-        assert [e.type for e in await read_feed(reader, after, 10, ["15F"])] == ["test.slow", "test.fast"]
+    second = await feed(api, reader, after=first["next_cursor"])
+    assert [e["type"] for e in second["items"]] == ["test.slow"]
+    assert [e["type"] for e in (await feed(api, reader, after=start))["items"]] == ["test.fast", "test.slow"]
+
+
+def _libpq(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def other_database() -> Iterator[str]:
+    """Another database on the same cluster, made for the test and dropped after it."""
+    assert POSTGRES_URL
+    name = f"{make_url(POSTGRES_URL).database}_other"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["this database", "another database"])
+def unrelated_transaction(request) -> Iterator[int]:
+    """A transaction holding a transaction id, open for the whole test: a psql session left open, say."""
+    assert POSTGRES_URL
+    database = request.getfixturevalue("other_database") if request.param == "another database" else None
+    with psycopg.connect(_libpq(POSTGRES_URL, database)) as connection:
+        xid = connection.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
+        assert xid is not None
+        yield int(xid[0])
+        connection.rollback()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="transactions running beside each other: PostgreSQL")
+async def test_a_transaction_open_elsewhere_does_not_hold_the_feed_back(api, world, flow, unrelated_transaction):
+    reader = await world.integrator(api, [Scope.events_read], ["15F"])
+    async with world.session() as session:
+        horizon = (await session.exec(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))).one()
+    assert horizon[0] <= unrelated_transaction  # the old feed served nothing past this point
+    case = await flow.notify()
+    page = await feed(api, reader)
+    assert [(e["type"], e["notification_id"]) for e in page["items"]] == [("notification.created", case.id)]

@@ -130,6 +130,7 @@ async def test_the_release_date_is_the_day_in_england_and_the_release_is_announc
     assert (await release(api, flow, case)).status_code == 200
     assert (await api.get("/family/summary", headers=family)).json()["released_on"] == "2025-06-02"
     reader = await world.integrator(api, [Scope.events_read], ["15F"])
+    await world.relay()
     types = [e["type"] for e in (await api.get("/events", headers=reader)).json()["items"]]
     assert types[-1] == "family_summary.released"
 
