@@ -233,7 +233,7 @@ async def create(request: Request) -> Response:
         )
         await connection.execute(
             "INSERT INTO outbox_event (event_id, type, occurred_at, notification_id, area_ods, payload) "
-            "VALUES (%s, 'notification.created', %s, %s, %s, %s) RETURNING id, tx_order",
+            "VALUES (%s, 'notification.created', %s, %s, %s, %s) RETURNING id",
             (uuid.uuid4(), now, row["id"], row["area_ods"], json.dumps({"stage": "notified", "review_route": "leder"})),
         )
         await connection.execute(

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
@@ -90,3 +92,37 @@ async def api(settings: Settings, clock: FrozenClock) -> AsyncIterator[httpx.Asy
 @pytest.fixture
 def world(api: httpx.AsyncClient, settings: Settings, clock: FrozenClock) -> World:
     return World(api.app, settings, clock)  # type: ignore[attr-defined]
+
+
+def _libpq(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def other_database() -> Iterator[str]:
+    """Another database on the same cluster, made for the test and dropped after it."""
+    assert POSTGRES_URL
+    name = f"{make_url(POSTGRES_URL).database}_other"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["this database", "another database"])
+def unrelated_transaction(request: pytest.FixtureRequest) -> Iterator[int]:
+    """PostgreSQL: a transaction holding a transaction id, open for the whole test (a psql session left open)."""
+    assert POSTGRES_URL
+    database = request.getfixturevalue("other_database") if request.param == "another database" else None
+    with psycopg.connect(_libpq(POSTGRES_URL, database)) as connection:
+        xid = connection.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
+        assert xid is not None
+        yield int(xid[0])
+        connection.rollback()

@@ -3,15 +3,17 @@ and no stall behind transactions that have nothing to do with it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import time
 
-import psycopg
+import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from app.auth.policy import Role, Scope
+from app.core.config import Environment
 from app.events.relay import place_all
+from app.main import create_app
 from tests.conftest import POSTGRES_URL
 from tests.factories import notification_body
 from tests.workflow import Flow
@@ -20,6 +22,15 @@ from tests.workflow import Flow
 @pytest.fixture
 async def flow(api, world):
     return await Flow.start(api, world)
+
+
+async def wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await condition():
+            return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 async def feed(api, headers, after=None, limit=100, relay=True):
@@ -158,40 +169,6 @@ async def test_an_event_committed_out_of_id_order_is_placed_when_it_commits(api,
     assert [e["type"] for e in (await feed(api, reader, after=start))["items"]] == ["test.fast", "test.slow"]
 
 
-def _libpq(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def other_database() -> Iterator[str]:
-    """Another database on the same cluster, made for the test and dropped after it."""
-    assert POSTGRES_URL
-    name = f"{make_url(POSTGRES_URL).database}_other"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["this database", "another database"])
-def unrelated_transaction(request) -> Iterator[int]:
-    """A transaction holding a transaction id, open for the whole test: a psql session left open, say."""
-    assert POSTGRES_URL
-    database = request.getfixturevalue("other_database") if request.param == "another database" else None
-    with psycopg.connect(_libpq(POSTGRES_URL, database)) as connection:
-        xid = connection.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
-        assert xid is not None
-        yield int(xid[0])
-        connection.rollback()
-
-
 @pytest.mark.skipif(not POSTGRES_URL, reason="transactions running beside each other: PostgreSQL")
 async def test_a_transaction_open_elsewhere_does_not_hold_the_feed_back(api, world, flow, unrelated_transaction):
     reader = await world.integrator(api, [Scope.events_read], ["15F"])
@@ -201,3 +178,22 @@ async def test_a_transaction_open_elsewhere_does_not_hold_the_feed_back(api, wor
     case = await flow.notify()
     page = await feed(api, reader)
     assert [(e["type"], e["notification_id"]) for e in page["items"]] == [("notification.created", case.id)]
+
+
+async def test_in_development_each_api_process_places_events_itself(settings, clock, world, flow):
+    """The embedded default (one `leder serve`, no worker) still has a feed: the API runs the relay."""
+    assert settings.relays_in_api  # development, unset
+    assert not settings.model_copy(update={"environment": Environment.production}).relays_in_api
+    application = create_app(settings, clock)
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver") as api,
+    ):
+        reader = await world.integrator(api, [Scope.events_read], ["15F"])
+        case = await flow.notify()
+
+        async def served() -> bool:
+            page = await feed(api, reader, relay=False)
+            return [e["notification_id"] for e in page["items"]] == [case.id]
+
+        assert await wait_for(served, seconds=30)
