@@ -22,7 +22,7 @@ from app.core.errors import install_problem_handlers, unavailable_responses
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
-from app.events.relay import EmbeddedRelay
+from app.events.relay import RelayTask
 from app.events.router import router as events_router
 from app.families.pages import router as family_pages_router
 from app.families.router import concerns_router, family_router, messages_router, staff_router, summary_router
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         relay = None
         if settings.relays_in_api:
             poll = settings.worker_poll_seconds
-            relay = EmbeddedRelay(sessionmaker, settings.sync_database_url, poll, turns)
+            relay = RelayTask(sessionmaker, settings.sync_database_url, poll, turns)
             relay.start()
         yield
         if relay is not None:

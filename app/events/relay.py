@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import psycopg
 from sqlalchemy import func, select, text, update
@@ -161,19 +161,26 @@ class Wakeup:
                 await asyncio.sleep(RECONNECT_SECONDS)
 
 
-class EmbeddedRelay:
-    """The relay as a background task of an API process (`LEDER_FEED_RELAY_IN_API`)."""
+class RelayTask:
+    """The relay as a background task: a round as soon as woken, or every `poll_seconds`.
+
+    In `leder worker`, `then` follows each round (the webhook fan-out); in an API process
+    (`LEDER_FEED_RELAY_IN_API`) there is nothing to follow. A round that fails (the database away for a
+    while) is logged and tried again next time: the task never dies of it.
+    """
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         database_url: str,
         poll_seconds: float,
-        turns: asyncio.Lock | None,
+        turns: asyncio.Lock | None = None,
+        then: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.poll_seconds = poll_seconds
         self.turns = turns
+        self.then = then
         self.wakeup = Wakeup(database_url)
         self.stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -183,17 +190,26 @@ class EmbeddedRelay:
         self._task = asyncio.create_task(self._run(), name="leder-relay")
 
     async def stop(self) -> None:
+        """Finish the round in hand, then stop."""
         self.stopping = True
         self.wakeup.set()
         if self._task is not None:
             await self._task
+            self._task = None
         await self.wakeup.close()
+
+    async def round(self) -> int:
+        """Place what has committed, then whatever follows; returns how many events were placed."""
+        placed = await place_all(self.sessionmaker, self.turns, keep_going=lambda: not self.stopping)
+        if self.then is not None:
+            await self.then()
+        return placed
 
     async def _run(self) -> None:
         while not self.stopping:
             self.wakeup.clear()  # before looking: a commit from now on wakes the next round
             try:
-                await place_all(self.sessionmaker, self.turns, keep_going=lambda: not self.stopping)
-            except Exception as exc:  # the database may be away for a while: try again next round
+                await self.round()
+            except Exception as exc:
                 log.warning("feed relay round failed", extra={"error": type(exc).__name__})
             await self.wakeup.wait(self.poll_seconds)

@@ -1,9 +1,11 @@
 """`leder worker`: runs beside the API; relays the change feed, delivers webhooks, seals the audit
 chain, sweeps the SLA clocks.
 
-As soon as events commit (PostgreSQL's NOTIFY wakes it), and otherwise every `LEDER_WORKER_POLL_SECONDS`,
-it places new events in the change feed (app/events/relay.py), moves them into webhook deliveries and
-sends what is due, and seals newly committed audit rows into the hash chain (app/audit/chain.py);
+Its relay task, as soon as events commit (PostgreSQL's NOTIFY wakes it) and otherwise every
+`LEDER_WORKER_POLL_SECONDS`, places new events in the change feed (app/events/relay.py) and moves them
+into webhook deliveries. Beside it, the main loop sends the deliveries that are due (at once when the
+fan-out made some, else every poll), seals newly committed audit rows into the hash chain
+(app/audit/chain.py);
 every `LEDER_WORKER_SWEEP_INTERVAL_SECONDS` it sweeps the SLA clocks. On SQLite one worker at a time
 (it holds the "worker" lease; a second one refuses to start). On PostgreSQL any number may run: rows
 are claimed with SKIP LOCKED. SIGTERM or SIGINT: the round in hand is finished and recorded, the
@@ -13,6 +15,7 @@ lease released, then it exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -25,7 +28,7 @@ from app.audit.chain import chain_key, seal_pending
 from app.core.clock import Clock, uk_date
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
-from app.events.relay import Wakeup, place_all
+from app.events.relay import RelayTask
 from app.webhooks.delivery import deliver_due
 from app.webhooks.fanout import fan_out
 from app.worker import leases
@@ -54,11 +57,15 @@ class Worker:
         self.exclusive = self.engine.dialect.name == "sqlite"
         self.ttl = timedelta(seconds=settings.worker_lease_seconds)
         self.renewed_at = 0.0  # loop time of the last lease renewal
-        self.wakeup = Wakeup(settings.sync_database_url)
+        # The relay runs beside the rest, so neither a long sweep nor a slow webhook receiver holds the feed.
+        self.relay = RelayTask(
+            self.sessionmaker, settings.sync_database_url, settings.worker_poll_seconds, then=self._fan_out
+        )
+        self.deliveries_due = asyncio.Event()  # set by the fan-out: wakes the main loop at once
 
     def stop(self) -> None:
         self.stopping.set()
-        self.wakeup.set()
+        self.deliveries_due.set()
 
     async def run(self, *, once: bool = False) -> SweepResult:
         """Work until stopped (or one round of everything); returns the last sweep's result."""
@@ -68,22 +75,25 @@ class Worker:
         try:
             await self._renew("another worker is running on this SQLite database", force=True)
             if not once:
-                self.wakeup.start()
+                self.relay.start()
             next_sweep = loop.time()
             while not self.stopping.is_set():
-                self.wakeup.clear()  # before looking: a commit from now on wakes the next round
+                self.deliveries_due.clear()
                 if loop.time() >= next_sweep:
                     result = await self._sweep()
                     next_sweep = loop.time() + self.settings.worker_sweep_interval_seconds
-                await self._relay()
+                if once:
+                    await self.relay.round()  # after the sweep: its announcements go out in this round
                 await self._deliver(http)
                 await self._seal()
                 if once:
                     break
                 await self._renew()
-                await self.wakeup.wait(self.settings.worker_poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.settings.worker_poll_seconds):
+                        await self.deliveries_due.wait()
         finally:
-            await self.wakeup.close()
+            await self.relay.stop()
             if self.http is None:
                 await http.aclose()
             if self.exclusive:
@@ -115,16 +125,15 @@ class Worker:
         log.info("sla sweep", extra={"changed": result.changed, "announced": result.announced})
         return result
 
-    async def _relay(self) -> None:
-        placed = await place_all(self.sessionmaker, keep_going=lambda: not self.stopping.is_set())
-        if placed:
-            log.debug("events placed in the feed", extra={"events": placed})
+    async def _fan_out(self) -> None:
+        """After each relay round: placed events become webhook deliveries (placed by any relay)."""
+        read = FAN_OUT_BATCH
+        while read == FAN_OUT_BATCH and not self.stopping.is_set():
+            read = await fan_out(self.sessionmaker, self.clock.now(), FAN_OUT_BATCH)
+            if read:
+                self.deliveries_due.set()
 
     async def _deliver(self, http: httpx.AsyncClient) -> None:
-        while await fan_out(self.sessionmaker, self.clock.now(), FAN_OUT_BATCH) == FAN_OUT_BATCH:
-            if self.stopping.is_set():  # catching up, but asked to stop
-                return
-            await self._renew()
         for _ in range(DELIVERY_ROUNDS_PER_POLL):
             if self.stopping.is_set():
                 return
