@@ -88,7 +88,7 @@ def test_three_servers_started_at_once_on_an_empty_database_all_serve(empty_data
         for port, log in zip(ports, logs, strict=True)
     ]
     try:
-        ready = set()
+        ready: set[int] = set()
         deadline = time.monotonic() + 120
         while len(ready) < AT_ONCE and time.monotonic() < deadline:
             assert all(server.poll() is None for server in servers), [log.read_text()[-2000:] for log in logs]
