@@ -25,4 +25,4 @@ class IdempotencyRecord(SQLModel, table=True):
     request_sha256: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     response: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    created_at: datetime = utc_field()
+    created_at: datetime = utc_field(index=True)  # the worker prunes by age (app/worker/retention.py)

@@ -46,7 +46,7 @@ class WebhookDelivery(SQLModel, table=True):
     claimed_until: datetime | None = utc_field(nullable=True, default=None)
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, max_length=200)
-    delivered_at: datetime | None = utc_field(nullable=True, default=None)
+    delivered_at: datetime | None = utc_field(nullable=True, default=None, index=True)  # pruned by age
     created_at: datetime = utc_field()
 
 

@@ -1,14 +1,14 @@
 """`leder worker`: runs beside the API; relays the change feed, delivers webhooks, seals the audit
-chain, sweeps the SLA clocks.
+chain, sweeps the SLA clocks, prunes what is past its retention.
 
 Its relay task, as soon as events commit (PostgreSQL's NOTIFY wakes it) and otherwise every
 `LEDER_WORKER_POLL_SECONDS`, places new events in the change feed (app/events/relay.py) and moves them
 into webhook deliveries. Beside it, the main loop sends the deliveries that are due (at once when the
-fan-out made some, else every poll), seals newly committed audit rows into the hash chain
-(app/audit/chain.py);
-every `LEDER_WORKER_SWEEP_INTERVAL_SECONDS` it sweeps the SLA clocks. On SQLite one worker at a time
-(it holds the "worker" lease; a second one refuses to start). On PostgreSQL any number may run: rows
-are claimed with SKIP LOCKED. SIGTERM or SIGINT: the round in hand is finished and recorded, the
+fan-out made some, else every poll) and seals newly committed audit rows into the hash chain
+(app/audit/chain.py); every `LEDER_WORKER_SWEEP_INTERVAL_SECONDS` it sweeps the SLA clocks, and every
+`LEDER_WORKER_PRUNE_INTERVAL_SECONDS` deletes rows past their retention (app/worker/retention.py).
+On SQLite one worker at a time (it holds the "worker" lease; a second one refuses to start). On
+PostgreSQL any number may run: rows are claimed with SKIP LOCKED. SIGTERM or SIGINT: the round in hand is finished and recorded, the
 lease released, then it exits.
 """
 
@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 import socket
+from dataclasses import asdict, astuple
 from datetime import timedelta
 
 import httpx
@@ -32,6 +33,7 @@ from app.events.relay import RelayTask
 from app.webhooks.delivery import deliver_due
 from app.webhooks.fanout import fan_out
 from app.worker import leases
+from app.worker.retention import prune
 from app.worker.sla_sweep import SweepResult, sweep
 
 log = logging.getLogger("leder.worker")
@@ -76,12 +78,15 @@ class Worker:
             await self._renew("another worker is running on this SQLite database", force=True)
             if not once:
                 self.relay.start()
-            next_sweep = loop.time()
+            next_sweep = next_prune = loop.time()
             while not self.stopping.is_set():
                 self.deliveries_due.clear()
                 if loop.time() >= next_sweep:
                     result = await self._sweep()
                     next_sweep = loop.time() + self.settings.worker_sweep_interval_seconds
+                if loop.time() >= next_prune:
+                    await self._prune()
+                    next_prune = loop.time() + self.settings.worker_prune_interval_seconds
                 if once:
                     await self.relay.round()  # after the sweep: its announcements go out in this round
                 await self._deliver(http)
@@ -124,6 +129,14 @@ class Worker:
         )  # fmt: skip
         log.info("sla sweep", extra={"changed": result.changed, "announced": result.announced})
         return result
+
+    async def _prune(self) -> None:
+        pruned = await prune(
+            self.sessionmaker, self.clock.now(), self.settings,
+            keep_going=lambda: not self.stopping.is_set(), between_batches=self._renew,
+        )  # fmt: skip
+        if any(astuple(pruned)):
+            log.info("pruned", extra=asdict(pruned))
 
     async def _fan_out(self) -> None:
         """After each relay round: placed events become webhook deliveries (placed by any relay)."""
