@@ -10,10 +10,9 @@ once the driver stops managing transactions itself).
 from __future__ import annotations
 
 from logging.config import fileConfig
-
-from alembic import context
 from typing import Any
 
+from alembic import context
 from sqlalchemy import Engine, create_engine, event, pool, text
 from sqlmodel import SQLModel
 

@@ -8,8 +8,8 @@ fan-out made some, else every poll) and seals newly committed audit rows into th
 (app/audit/chain.py); every `LEDER_WORKER_SWEEP_INTERVAL_SECONDS` it sweeps the SLA clocks, and every
 `LEDER_WORKER_PRUNE_INTERVAL_SECONDS` deletes rows past their retention (app/worker/retention.py).
 On SQLite one worker at a time (it holds the "worker" lease; a second one refuses to start). On
-PostgreSQL any number may run: rows are claimed with SKIP LOCKED. SIGTERM or SIGINT: the round in hand is finished and recorded, the
-lease released, then it exits.
+PostgreSQL any number may run: rows are claimed with SKIP LOCKED. SIGTERM or SIGINT: the round in
+hand is finished and recorded, the lease released, then it exits.
 """
 
 from __future__ import annotations
