@@ -46,6 +46,7 @@ def run(settings, monkeypatch):
         ["clients", "add"],
         ["token", "issue"],
         ["demo"],
+        ["backup"],
     ],
 )
 def test_every_command_has_help(run, command):

@@ -329,6 +329,23 @@ def token_issue(
         raise fail(str(exc)) from None
 
 
+@cli.command()
+def backup(
+    target: Annotated[Path, typer.Argument(dir_okay=False, help="The backup file to write (must not exist).")],
+) -> None:
+    """Back up the embedded SQLite database while the service runs (SQLite's online backup API).
+
+    PostgreSQL: use pg_dump or base backups instead (docs/operations.md)."""
+    from app.core.backup import BackupRefused, backup_sqlite, sqlite_database
+
+    try:
+        backup_sqlite(sqlite_database(settings()), target)
+    except BackupRefused as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"backed up to {target}")
+    typer.echo("keep beside it: the data directory's secret_key, and LEDER_AUDIT_CHAIN_KEY if set")
+
+
 @audit_cli.command("seal")
 def audit_seal() -> None:
     """Seal every committed audit row not yet in the chain (the worker does this every poll)."""
