@@ -8,11 +8,10 @@ the first such row (app/audit/verify.py).
 
 Rows are sealed after the fact, not as they are written: many request transactions write audit rows
 at once, and chaining them at insert time would make every request wait for the one before. The
-sealer (the worker, each poll; or `leder audit seal`) takes rows in commit order, the same way the
-change feed does (app/events/feed.py): on PostgreSQL only rows of transactions older than every one
-still running, so a later commit can never slot in behind a row already sealed; on SQLite writers
-take turns, so the id is the order. One sealer at a time: a transaction-level advisory lock on
-PostgreSQL; SQLite has one writer anyway.
+sealer (the worker, each poll; or `leder audit seal`) takes rows in commit order: on PostgreSQL only
+rows of transactions older than every one still running, so a later commit can never slot in behind a
+row already sealed; on SQLite writers take turns, so the id is the order. One sealer at a time: a
+transaction-level advisory lock on PostgreSQL; SQLite has one writer anyway.
 
 What it does not protect against: anyone who can write to the database can rewrite rows and then
 recompute every hash after them, or drop rows from the end; an unkeyed chain only proves it is
@@ -127,6 +126,6 @@ async def seal_pending(
 def _settled(dialect: str) -> ColumnElement[bool]:
     if dialect != "postgresql":
         return true()
-    # As in app/events/feed.py: evaluated in the same statement (so the same snapshot) as the rows.
+    # Evaluated in the same statement (so the same snapshot) as the rows.
     horizon: ColumnElement[int] = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
     return col(AuditEvent.tx_order) < horizon

@@ -36,8 +36,8 @@ class AuditEvent(SQLModel, table=True):
     object_type: str | None = Field(default=None, max_length=40)
     object_id: str | None = Field(default=None, max_length=64, index=True)
     outcome: str = Field(max_length=20)
-    # Commit order, as in app/events/models.py: the writing transaction's id on PostgreSQL (a column
-    # default set in the migration), 0 on SQLite where the row id already is the commit order.
+    # Commit order: the writing transaction's id on PostgreSQL (a column default set in the migration),
+    # 0 on SQLite where the row id already is the commit order.
     tx_order: int | None = Field(
         default=None, sa_type=BigInteger, sa_column_kwargs={"server_default": FetchedValue(), "nullable": False}
     )
