@@ -121,7 +121,6 @@ class Wakeup:
         self._url = listen_url(database_url)
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.listening = asyncio.Event()  # for tests and logs: the LISTEN is in place
 
     def start(self) -> None:
         if self._url is not None and self._task is None:
@@ -151,12 +150,10 @@ class Wakeup:
             try:
                 async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5) as conn:
                     await conn.execute(f"LISTEN {WAKE_CHANNEL}")
-                    self.listening.set()
                     self._event.set()  # events may have committed while nobody listened
                     async for _ in conn.notifies():
                         self._event.set()
             except psycopg.Error as exc:
-                self.listening.clear()
                 log.warning("relay wake-up connection lost; polling meanwhile", extra={"error": type(exc).__name__})
                 await asyncio.sleep(RECONNECT_SECONDS)
 
@@ -183,6 +180,7 @@ class RelayTask:
         self.then = then
         self.wakeup = Wakeup(database_url)
         self.stopping = False
+        self.failing = False  # logged once when rounds start failing, once when they work again
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -211,5 +209,11 @@ class RelayTask:
             try:
                 await self.round()
             except Exception as exc:
-                log.warning("feed relay round failed", extra={"error": type(exc).__name__})
+                if not self.failing:
+                    log.warning("feed relay failing; retrying every poll", extra={"error": type(exc).__name__})
+                self.failing = True
+            else:
+                if self.failing:
+                    log.warning("feed relay working again")
+                self.failing = False
             await self.wakeup.wait(self.poll_seconds)

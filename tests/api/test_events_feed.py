@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from random import Random
 
 import httpx
 import pytest
@@ -197,3 +198,61 @@ async def test_in_development_each_api_process_places_events_itself(settings, cl
             return [e["notification_id"] for e in page["items"]] == [case.id]
 
         assert await wait_for(served, seconds=30)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="transactions running beside each other: PostgreSQL")
+async def test_many_writers_and_several_relays_make_one_feed_without_gaps_or_repeats(api, world, flow):
+    """Writers commit (or roll back) in whatever order their transactions end, two relays place events
+    meanwhile, and a reader follows the feed in pages of 7: it sees every committed event once, in the
+    order of the positions, and the positions run 1, 2, 3... without a hole."""
+    reader = await world.integrator(api, [Scope.events_read], ["15F"])
+    case = await flow.notify()
+    start = (await feed(api, reader))["next_cursor"]
+    random = Random(15)
+    committed: list[str] = []
+    writing = True
+
+    async def writer(name: int) -> None:
+        for n in range(20):
+            async with world.session() as session:
+                for k in range(random.randint(1, 3)):
+                    await session.exec(INSERT_EVENT, params={"type": f"test.{name}.{n}.{k}", "id": case.id})
+                await asyncio.sleep(random.uniform(0, 0.01))  # open while others commit and relay
+                if random.random() < 0.2:
+                    await session.rollback()
+                    continue
+                await session.commit()
+                committed.extend(f"test.{name}.{n}.{k}" for k in range(k + 1))
+
+    async def relay() -> None:
+        while writing:
+            await place_all(api.app.state.sessionmaker)
+            await asyncio.sleep(random.uniform(0, 0.005))
+
+    seen: list[dict] = []
+    cursor = start
+
+    async def follow() -> None:
+        nonlocal cursor
+        while writing:
+            page = await feed(api, reader, after=cursor, limit=7, relay=False)
+            seen.extend(page["items"])
+            cursor = page["next_cursor"]
+            await asyncio.sleep(0.002)
+
+    relays = [asyncio.create_task(relay()) for _ in range(2)]
+    follower = asyncio.create_task(follow())
+    await asyncio.gather(*(writer(n) for n in range(5)))
+    writing = False
+    await asyncio.gather(*relays)
+    await place_all(api.app.state.sessionmaker)
+    await follower
+    assert seen, "the reader saw nothing while the writers wrote"
+    seen.extend((await feed(api, reader, after=cursor, limit=1000))["items"])  # the rest, from where it was
+
+    assert sorted(e["type"] for e in seen) == sorted(committed)  # each committed event, once; none rolled back
+    positions = [int(e["cursor"]) for e in seen]
+    assert positions == list(range(positions[0], positions[0] + len(positions)))
+    for name in range(5):  # and each writer's events in the order it wrote them
+        own = [e["type"] for e in seen if e["type"].startswith(f"test.{name}.")]
+        assert own == [t for t in committed if t.startswith(f"test.{name}.")]
