@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -133,5 +134,33 @@ def test_the_workflow_migration_fills_in_existing_notifications_and_reviewers(tm
         assert row.sla_paused_since_ordinal is None
         assert row.reviewer_id is None
         assert profile.max_active_reviews == 10
+    finally:
+        engine.dispose()
+
+
+def test_the_feed_migration_places_existing_events_in_the_order_the_old_feed_served_them(tmp_path: Path):
+    """Events get positions in (writing transaction, id) order, so an old cursor resumes at the same place;
+    the webhook fan-out's place moves to the position of the event it had reached."""
+    settings = make_settings(tmp_path, database_url=scratch_database_url())
+    config = alembic_config(settings)
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "3b5f0c7d9e21")  # the last revision ordering by transaction id
+    engine = create_engine(settings.sync_database_url)
+    insert = text(
+        "INSERT INTO outbox_event (id, event_id, type, occurred_at, area_ods, payload, tx_order) "
+        "VALUES (:id, :event_id, 'notification.created', '2025-03-17 10:00:00+00:00', '15F', '{}', :tx)"
+    )
+    # id 1 and 3 were written by transaction 700, id 2 by 650 (which started earlier and committed first).
+    try:
+        with engine.begin() as connection:
+            for ident, tx in ((1, 700), (2, 650), (3, 700)):
+                connection.execute(insert, {"id": ident, "event_id": uuid.uuid4().hex, "tx": tx})
+            connection.execute(text("INSERT INTO feed_position (name, tx_order, event_id) VALUES ('webhooks', 700, 1)"))
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            placed = connection.execute(text("SELECT id, position FROM outbox_event ORDER BY position")).all()
+            fanned_to = connection.execute(text("SELECT position FROM feed_position")).scalar_one()
+        assert [tuple(row) for row in placed] == [(2, 1), (1, 2), (3, 3)]
+        assert fanned_to == 2  # events 2 and 1 were fanned out; 3 is next
     finally:
         engine.dispose()
