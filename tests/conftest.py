@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -99,21 +100,30 @@ def _libpq(url: str, database: str | None = None) -> str:
     return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def other_database() -> Iterator[str]:
-    """Another database on the same cluster, made for the test and dropped after it."""
+@contextmanager
+def scratch_postgres_database(suffix: str) -> Iterator[str]:
+    """A new, empty database beside the test database on its cluster (`<name>_<suffix>`); its URL.
+    Dropped afterwards, whoever is still connected."""
     assert POSTGRES_URL
-    name = f"{make_url(POSTGRES_URL).database}_other"
+    url = make_url(POSTGRES_URL)
+    name = f"{url.database}_{suffix}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield name
+        yield url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def other_database() -> Iterator[str]:
+    """Another database on the same cluster, made for the test and dropped after it: its name."""
+    with scratch_postgres_database("other") as url:
+        yield str(make_url(url).database)
 
 
 @pytest.fixture(params=["this database", "another database"])

@@ -14,11 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from app.core.migrations import head_revision
-from tests.conftest import POSTGRES_URL, TEST_SECRET, make_settings
+from tests.conftest import POSTGRES_URL, TEST_SECRET, make_settings, scratch_postgres_database
 from tests.test_many_processes import _port
 
 AT_ONCE = 3
@@ -30,18 +29,8 @@ def empty_database(tmp_path: Path) -> Iterator[str]:
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    url = make_url(POSTGRES_URL)
-    name = f"{url.database}_mig"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database("mig") as url:
+        yield url
 
 
 def _start(
