@@ -54,7 +54,10 @@ def parse_population_csv(raw: bytes) -> dict[EthnicCategory, int]:
         text = raw.decode("utf-8-sig")  # a spreadsheet's byte-order mark is not part of the header
     except UnicodeDecodeError:
         raise InvalidInput([_error(None, "is not UTF-8 text")]) from None
-    rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), start=1) if any(row)]
+    # newline="" hands line ends to the csv module, which reads a lone CR (old Mac spreadsheets) as one;
+    # without it a CR inside a line raises csv.Error, a 500
+    lines = csv.reader(io.StringIO(text, newline=""))
+    rows = [(number, row) for number, row in enumerate(lines, start=1) if any(row)]
     errors: list[FieldError] = []
     if not rows or tuple(cell.strip().lower() for cell in rows[0][1]) != HEADER:
         errors.append(_error(1, "the first line must be the header `ethnic_category,count`"))

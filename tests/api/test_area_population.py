@@ -47,6 +47,15 @@ async def test_a_new_load_replaces_the_old_one_whole(api, admin):
     assert replaced.status_code == 200, replaced.text  # a spreadsheet's BOM, CRLF, spaces and case
     assert replaced.json()["categories"] == [{"ethnic_category": "B", "people": 7}]
     assert (await api.get("/areas/15F/population", headers=admin.headers)).json()["total"] == 7
+    old_mac = await put(api, admin, "ethnic_category,count\rC,3\r")  # lone CRs end lines too
+    assert old_mac.json()["categories"] == [{"ethnic_category": "C", "people": 3}]
+
+
+async def test_a_carriage_return_inside_a_line_is_a_422_not_a_500(api, admin):
+    # found by the API fuzzer: the csv module once raised its own error on this body, a 500
+    refused = await put(api, admin, "\x94\xff\r\x0b\U00052d53\x10{\xa2")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "line 1"
 
 
 async def test_every_bad_line_is_reported_and_nothing_is_stored(api, admin):
