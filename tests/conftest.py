@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -28,6 +29,12 @@ from app.main import create_app
 from tests.factories import World
 
 POSTGRES_URL = os.environ.get("LEDER_TEST_DATABASE_URL")
+
+# CI runs the same examples every time, so a failure there is one anyone can reproduce, and a mutant is caught
+# (or missed) the same way on every run. Developers' runs keep exploring.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    hypothesis_settings.load_profile("ci")
 TEST_SECRET = "test-signing-key-that-is-long-enough-for-hs256-0123456789"
 # A Monday in spring, well away from the clock changes; tests that need other moments move the clock.
 START = datetime(2025, 3, 17, 10, 0, tzinfo=UTC)

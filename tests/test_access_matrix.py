@@ -164,3 +164,39 @@ async def test_every_route_answers_every_caller_exactly_as_written(api, world):
         if statuses != EXPECTED[route]
     }
     assert wrong == {}, f"columns: {' '.join(CALLERS)}"
+
+
+# An integrator client granted exactly one scope, on every route an integrator may call at all.
+SCOPE_TABLE = """
+                                                       notifications:write notifications:read events:read webhooks:manage
+GET /areas                                                             200                200         200             200
+POST /notifications                                                    422                403         403             403
+POST /notifications/batch                                              422                403         403             403
+GET /notifications                                                     403                200         403             403
+GET /notifications/{notification_id}                                   403                200         403             403
+GET /events                                                            403                403         200             403
+POST /webhooks                                                         403                403         403             422
+GET /webhooks                                                          403                403         403             200
+DELETE /webhooks/{endpoint_id}                                         403                403         403             404
+POST /webhooks/{endpoint_id}/activation                                403                403         403             404
+GET /webhooks/{endpoint_id}/deliveries                                 403                403         403             404
+POST /webhooks/{endpoint_id}/deliveries/{delivery_id}/replay           403                403         403             404
+"""
+
+
+async def test_an_integrator_reaches_exactly_what_each_scope_names(api, world):
+    flow = await Flow.start(api, world)
+    case = await flow.notify()
+    header, *rows = [line.split() for line in SCOPE_TABLE.strip().splitlines()]
+    assert sorted(header) == sorted(scope.value for scope in Scope), "a new scope needs its column"
+    clients = {scope: await world.integrator(api, [Scope(scope)], ["15F"]) for scope in header}
+    values = {"{notification_id}": case.id, "{endpoint_id}": str(uuid.uuid4()), "{delivery_id}": "1"}
+    wrong = []
+    for method, template, *expected in rows:
+        path = template
+        for name, value in values.items():
+            path = path.replace(name, value)
+        got = [str((await api.request(method, path, headers=clients[s], json={})).status_code) for s in header]
+        if got != expected:
+            wrong.append(f"{method} {template}: expected {' '.join(expected)}, got {' '.join(got)}")
+    assert wrong == []
