@@ -90,3 +90,27 @@ async def test_moves_that_need_a_reason_refuse_without_one(api, world, frm, to):
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "reason"
     assert (await flow.get(case))["stage"] == frm
+
+
+@pytest.mark.parametrize("frm", OPEN, ids=[s.value for s in OPEN])
+async def test_excluding_needs_a_reason_from_every_open_stage(api, world, frm):
+    flow = await Flow.start(api, world)
+    case = await flow.reach(frm.value)
+
+    refused = await flow.move(case, S.excluded.value, flow.coordinator)
+
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "reason" in refused.text
+    assert (await flow.get(case))["stage"] == frm.value
+
+
+@pytest.mark.parametrize("to", [S.initial_review, S.focused_review], ids=["initial_review", "focused_review"])
+async def test_sending_back_needs_a_reason(api, world, to):
+    flow = await Flow.start(api, world)
+    case = await flow.reach(S.awaiting_sign_off.value)
+
+    refused = await flow.move(case, to.value, flow.coordinator)
+
+    assert refused.status_code == 422, refused.text
+    assert (await flow.get(case))["stage"] == S.awaiting_sign_off.value
