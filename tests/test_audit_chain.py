@@ -306,11 +306,16 @@ async def test_a_second_sealer_waits_for_the_first_to_commit(sessionmaker):
                 return count
 
         waiting = asyncio.create_task(second())
-        await asyncio.sleep(0.3)
+        query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        queued = 0
+        for _ in range(600):  # until the second sealer queues on the first one's lock (at most 30 s)
+            async with sessionmaker() as observer:
+                queued = (await observer.exec(query)).scalar_one()
+            if queued:
+                break
+            await asyncio.sleep(0.05)
+        assert queued == 1  # queued on the sealer's lock, nothing else
         assert not waiting.done()
-        async with sessionmaker() as observer:
-            query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-            assert (await observer.exec(query)).scalar_one() == 1  # queued on the sealer's lock, nothing else
         await first.commit()
     assert await waiting == 1  # it carried on from the first one's head, not from where it began
     assert [r.chain_seq for r in await chain(sessionmaker)] == [1, 2, 3, 4, 5, 6]
