@@ -155,3 +155,8 @@ def test_the_age_edges_of_scope_with_a_learning_disability(age, route, stage, re
 def test_autism_without_a_learning_disability_is_in_scope_from_18(age, stage, reason):
     decision = _scope(age, ld=False, autism=True)
     assert (decision.stage, decision.closure_reason) == (stage, reason)
+
+
+def test_the_reading_names_the_review_it_is_about():
+    sla = compute_sla(NOTIFIED, [], date(2025, 3, 1), date(2025, 3, 9))
+    assert (sla.notified_on, sla.completed_on) == (NOTIFIED, date(2025, 3, 1))
