@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from app.flags import detect as detection
 from app.flags.detect import FlagKind, detect, find_terms, learning_disability_code
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> None:
+    """Each test reads text afresh: a cached answer from another test (or another process, under mutation
+    testing) must not stand in for the rule being tested."""
+    detection._terms.cache_clear()
+    detection._resembles.cache_clear()
+
 
 POSITIVE_LINES = [
     ("Down's syndrome", "Down's syndrome"),
@@ -89,9 +99,9 @@ def test_the_issues_two_examples():
 
 def test_evidence_names_the_line_words_and_code():
     flagged = detect([{"text": "Sepsis", "icd10": "A41.9"}, {"text": "Severe learning disability", "icd10": "F72"}])
-    assert {(f.evidence.line, f.evidence.matched) for f in flagged} == {
-        ("I(b)", "learning disability"),
-        ("I(b)", "F72"),
+    assert {(f.evidence.source, f.evidence.line, f.evidence.matched) for f in flagged} == {
+        ("mccd_part_1", "I(b)", "learning disability"),
+        ("mccd_part_1", "I(b)", "F72"),
     }
     assert all(f.evidence.text == "Severe learning disability" for f in flagged)
 
@@ -111,3 +121,34 @@ def test_dnacpr_rationales(rationale, flagged):
     kinds = {f.kind for f in detect([{"text": "Pneumonia"}], [("dnacpr_rationale", rationale)])}
     assert (FlagKind.learning_disability_as_dnacpr_rationale in kinds) == flagged
     assert FlagKind.learning_disability_as_cause_of_death not in kinds
+
+
+# The misspelling tolerance, pinned word length by word length: none up to 5 letters or with a digit, one slip up
+# to 8 letters, two beyond; the first letter never slips.
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Downs syndrome", True),
+        ("Dawn syndrome", False),  # "down" has 4 letters: no slips
+        ("Down syndrom", True),  # "syndrome" (8 letters): one slip
+        ("Down syndrme", True),
+        ("Down syndr", False),  # three slips
+        ("Down synxrxme", False),  # two slips in an 8-letter word
+        ("Learning disabilty", True),  # "disability" (10 letters): two slips
+        ("Learning dsabilty", True),
+        ("Learning dsablty", False),  # three slips
+        ("Learnin disability", True),  # "learning" (8 letters): one slip
+        ("Lernin disability", False),  # two slips in an 8-letter word
+        ("Mearning disability", False),  # the first letter never slips
+        ("Trisomy 21", True),
+        ("Trisomy 12", False),  # a digit: no slips
+        ("Trisomy21", True),
+        ("Trisomy 2l", False),
+    ],
+)
+def test_the_misspelling_tolerance(text, found):
+    assert (find_terms(text) != []) is found, find_terms(text)
+
+
+def test_words_are_read_in_any_case_and_apostrophes_are_dropped():
+    assert find_terms("DOWN'S SYNDROME") == find_terms("downs syndrome") != []

@@ -105,3 +105,18 @@ def assert_nothing_recoverable(rows: Table) -> None:
     ).items():
         assert found.least <= rows[r][c] <= found.most, "the attack must consider the true table"
         assert found.width > 1, (rows, published, (r, c), found)
+
+
+def test_a_row_without_a_column_counts_zero_there():
+    published = protect_table({0: {0: 10, 1: 20}, 1: {0: 30}}, [0, 1])
+    assert published.cells[1] == {0: 30, 1: 0}
+    assert (published.column_totals, published.total) == ({0: 40, 1: 20}, 60)
+
+
+def test_the_grand_total_is_hidden_when_the_margins_leave_it_no_room():
+    # One column of 1, 1, 1, 1 and 8 (the module's own example): the column total would give every cell away,
+    # and so would the grand total beside the row totals.
+    published = protect_table({r: {0: n} for r, n in enumerate((1, 1, 1, 1, 8))}, [0])
+    assert published.column_totals == {0: SUPPRESSED}
+    assert published.total == SUPPRESSED
+    assert set(published.row_totals.values()) == {SUPPRESSED}
