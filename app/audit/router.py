@@ -4,7 +4,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from app.audit import service
 from app.audit.schemas import AuditEventView, AuditPage
@@ -13,6 +12,7 @@ from app.auth.policy import Action
 from app.auth.service import Principal
 from app.core.db import SessionDep
 from app.core.errors import invalid_field, problem_responses
+from app.core.types import FilterMoment
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -29,8 +29,8 @@ async def list_audit_events(
         str | None,
         Query(max_length=80, pattern=r"^(user|client|family):[A-Za-z0-9_.-]+$", description="e.g. `user:ID`."),
     ] = None,
-    at_from: Annotated[AwareDatetime | None, Query(alias="from", description="At or after (with a zone).")] = None,
-    at_to: Annotated[AwareDatetime | None, Query(alias="to", description="Before (with a zone).")] = None,
+    at_from: Annotated[FilterMoment | None, Query(alias="from", description="At or after (with a zone).")] = None,
+    at_to: Annotated[FilterMoment | None, Query(alias="to", description="Before (with a zone).")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> AuditPage:

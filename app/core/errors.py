@@ -172,6 +172,8 @@ def field_errors(errors: Sequence[Any], default_location: str = "body") -> list[
         location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else default_location
         path = loc[1:] if loc and loc[0] == location else loc
         message = str(err.get("msg", "invalid"))
+        if err.get("type") == "value_error":  # our own validators' sentences, without pydantic's "Value error, "
+            message = str(err.get("ctx", {}).get("error", message))
         out.append(FieldError(field=".".join(path) or location, location=location, message=message))
     return out
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.clock import uk_date
 from app.core.errors import database_unavailable, problem_response, unavailable_response
 from app.core.logging import request_id_var
+from app.core.types import request_today
 
 log = logging.getLogger("leder.access")
 
@@ -44,6 +46,8 @@ class RequestContextMiddleware:
         # Always our own: a caller-chosen id could forge or collide audit correlation.
         request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        # The UK day by the app's clock, for the date types' "not in the future" (app.core.types).
+        today_token = request_today.set(uk_date(scope["app"].state.clock.now()))
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -54,6 +58,7 @@ class RequestContextMiddleware:
             await response(scope, receive, _with_headers(send, request_id))
             self._log(scope, 413, started)
             request_id_var.reset(token)
+            request_today.reset(today_token)
             return
 
         received = 0
@@ -101,6 +106,7 @@ class RequestContextMiddleware:
                 await response(scope, receive, send_with_headers)
             self._log(scope, status, started)
             request_id_var.reset(token)
+            request_today.reset(today_token)
 
     @staticmethod
     def _log(scope: Scope, status: int, started: float) -> None:

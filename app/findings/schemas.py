@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from app.core.types import Day
+from app.core.types import PastDay, PlannedDay
 
 
 class _Strict(BaseModel):
@@ -36,9 +36,9 @@ class ActionStatus(StrEnum):
 class InitialReviewEvidence(_Strict):
     """Every initial review: the family or a carer, the GP records, and another professional."""
 
-    family_or_carer_spoken_to_on: Day | None = None
-    gp_records_seen_on: Day | None = None
-    other_professional_spoken_to_on: Day | None = None
+    family_or_carer_spoken_to_on: PastDay | None = None
+    gp_records_seen_on: PastDay | None = None
+    other_professional_spoken_to_on: PastDay | None = None
 
 
 class DnacprFindings(_Strict):
@@ -51,7 +51,7 @@ class DnacprFindings(_Strict):
 class SmartAction(_Strict):
     what: str = Field(min_length=1, max_length=2000)
     owner_organisation: str = Field(min_length=1, max_length=200)
-    due_on: Day
+    due_on: PlannedDay
     status: ActionStatus = ActionStatus.planned
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -13,6 +12,7 @@ from app.core.clock import uk_date
 from app.core.db import SessionDep
 from app.core.errors import invalid_field, problem_responses
 from app.core.etag import etag
+from app.core.types import FilterDay
 from app.idempotency import service as idempotency
 from app.notifications import batch, service
 from app.notifications.batch import BatchCreate, BatchResult
@@ -108,12 +108,12 @@ async def list_notifications(
     request: Request,
     area: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{3,6}$", description="ODS code")] = None,
     stage: Stage | None = None,
-    notified_from: Annotated[date | None, Query(description="Notified on or after (UK date).")] = None,
-    notified_to: Annotated[date | None, Query(description="Notified on or before (UK date).")] = None,
+    notified_from: Annotated[FilterDay | None, Query(description="Notified on or after (UK date).")] = None,
+    notified_to: Annotated[FilterDay | None, Query(description="Notified on or before (UK date).")] = None,
     unallocated: Annotated[bool | None, Query(description="Open and not allocated to a reviewer.")] = None,
     reviewer_id: uuid.UUID | None = None,
     sla_state: Annotated[SlaState | None, Query(description="By the hold-adjusted clock, today.")] = None,
-    due_before: Annotated[date | None, Query(description="Open, and due on or before this date.")] = None,
+    due_before: Annotated[FilterDay | None, Query(description="Open, and due on or before this date.")] = None,
     hold_overdue: Annotated[bool | None, Query(description="On a hold past its expected end date.")] = None,
     sort: Annotated[service.SortOrder, Query(description="`notified`: oldest first; `due`: nearest due first.")] = (
         service.SortOrder.notified
@@ -136,7 +136,7 @@ async def list_notifications(
     )
     related = await service.load_related(session, [row.id for row in rows])
     today = uk_date(now)
-    items = [service.to_view(principal, row, related[row.id], today, at_risk_days) for row in rows]
+    items = service.to_views(principal, rows, related, today, at_risk_days)
     return NotificationPage(items=items, next_cursor=next_cursor)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.core.models import ODS_CODE_PATTERN
-from app.core.types import Day
+from app.core.types import Day, PastDay
 from app.flags.schemas import FlagPublic
 from app.notifications.enums import (
     ClosureReason,
@@ -78,7 +78,7 @@ class Person(_Strict):
     nhs_number: NhsNumber | None = None
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
-    date_of_birth: Day
+    date_of_birth: PastDay
     sex: Sex
     ethnic_category: EthnicCategory = Field(description="NHS Data Dictionary code; Z = not stated.")
     learning_disability_level: LearningDisabilityLevel
@@ -88,7 +88,7 @@ class Person(_Strict):
 
 
 class Death(_Strict):
-    date_of_death: Day
+    date_of_death: PastDay
     place_of_death: PlaceOfDeath
     died_in_england: StrictBool = True
     cause_of_death: CauseOfDeath
@@ -108,7 +108,7 @@ class Notifier(_Strict):
 
 class NotificationCreate(_Strict):
     area_ods: str = Field(pattern=ODS_CODE_PATTERN, description="The area responsible for the review.")
-    notified_on: Day | None = Field(
+    notified_on: PastDay | None = Field(
         default=None,
         description="The UK date the programme was told of the death, if earlier than today "
         "(a notification recorded late). Defaults to today. Starts the six-month clock.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ from app.sla import service as sla
 from app.sla.clock import SlaState
 
 OBJECT_TYPE = "notification"
+
+log = logging.getLogger("leder.notifications")
 
 
 class DuplicateNotification(Conflict):
@@ -307,6 +310,31 @@ async def load_related(session: AsyncSession, notification_ids: Sequence[uuid.UU
     return {i: Related(holds.get(i, []), flags.get(i, [])) for i in notification_ids}
 
 
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"  # strftime writes year 1 as "1"
+
+
+def to_views(
+    principal: Principal,
+    rows: Sequence[Notification],
+    related: dict[uuid.UUID, Related],
+    today: date,
+    at_risk_days: int,
+) -> list[NotificationView]:
+    """Views for a list. A row whose view cannot be built is a bug to fix, not a failed page for everyone who
+    lists it: it is logged (by id and error type; the error's text may quote personal data) and left out."""
+    views = []
+    for row in rows:
+        try:
+            views.append(to_view(principal, row, related[row.id], today, at_risk_days))
+        except Exception as exc:
+            log.error(
+                "notification view could not be built; left out of the list",
+                extra={"notification_id": str(row.id), "error_type": type(exc).__name__},
+            )
+    return views
+
+
 def to_view(
     principal: Principal, notification: Notification, related: Related, today: date, at_risk_days: int
 ) -> NotificationView:
@@ -321,8 +349,8 @@ def to_view(
             stage=notification.stage,
             review_route=notification.review_route,
             closure_reason=notification.closure_reason,
-            notified_month=notification.notified_on.strftime("%Y-%m"),
-            month_of_death=notification.date_of_death.strftime("%Y-%m"),
+            notified_month=_month(notification.notified_on),
+            month_of_death=_month(notification.date_of_death),
             age_band=age_band(notification.age_at_death),
             sex=notification.sex,
             ethnic_group=ETHNIC_GROUP[category],

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.types import Day
+from app.core.types import Day, PlannedDay
 from app.notifications.enums import OtherProcess, Stage
 from app.reviews.focused import FocusedReviewReason
 
@@ -36,7 +36,7 @@ class TransitionRequest(_Strict):
 class HoldRequest(_Strict):
     reason: OtherProcess
     reference: str | None = Field(default=None, min_length=1, max_length=100, description="e.g. the inquest number")
-    expected_end_on: Day | None = None
+    expected_end_on: PlannedDay | None = None
 
 
 class WaiverRequest(_Strict):
