@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.migration_head = head_revision(settings)
 
     install_problem_handlers(app, on_denied=record_denial, render_page=render_problem)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, clock=app.state.clock)
     routers = (
         health_router,
         auth_router,

@@ -153,3 +153,23 @@ def test_lines_that_cannot_be_read_are_reported_and_the_rest_imported(run, tmp_p
     result = run("import", str(table), "--client", client)
     assert "4 rows: 2 created" in result.output, result.output
     assert count(settings) == 3
+
+
+def test_control_characters_make_a_row_invalid_in_csv_and_json_lines(run, tmp_path, settings):  # noqa: F811
+    client = setup_client(run)
+    csv_path = tmp_path / "nul.csv"
+    with csv_path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerow(csv_row("9990000018", **{"person.given_name": "Jo\x00an"}))
+        writer.writerow(csv_row("9990000026", **{"death.cause_of_death.part_1": "Aspiration\x1bpneumonia [J69.0]"}))
+    first = run("import", str(csv_path), "--client", client)
+    assert "2 rows: 0 created, 0 already recorded, 0 duplicate, 2 invalid" in first.output
+    lines_path = tmp_path / "nul.jsonl"
+    body = notification_body(**{"person.nhs_number": "9990000034", "notifier.name": "Sam\x00"})
+    lines_path.write_text(json.dumps(body) + "\n")
+    second = run("import", str(lines_path), "--client", client)
+    assert "1 rows: 0 created, 0 already recorded, 0 duplicate, 1 invalid" in second.output
+    with (tmp_path / "nul.jsonl.errors.csv").open() as report:
+        assert "control character" in next(csv.DictReader(report))["reason"]
+    assert count(settings) == 0

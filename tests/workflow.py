@@ -24,9 +24,9 @@ class Case:
 COMPLETE_FINDINGS: dict[str, Any] = {
     "pen_portrait": "Joan loved music and her Saturday trips to the market.",
     "initial_review_evidence": {
-        "family_or_carer_spoken_to_on": "2025-03-14",
-        "gp_records_seen_on": "2025-03-14",
-        "other_professional_spoken_to_on": "2025-03-15",
+        "family_or_carer_spoken_to_on": "2025-01-02",
+        "gp_records_seen_on": "2025-01-02",
+        "other_professional_spoken_to_on": "2025-01-03",
     },
     "grade": 2,
     "potentially_avoidable": False,

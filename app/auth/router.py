@@ -19,6 +19,7 @@ from app.auth.deps import ClockDep, TokensDep
 from app.core import rate_limits
 from app.core.db import SessionDep
 from app.core.errors import problem_response, problem_responses
+from app.core.inputs import has_control_characters
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -56,18 +57,23 @@ async def issue_client_token(
         client_id, client_secret = basic
     settings = request.app.state.settings
     now = clock.now()
-    # Failed logins are counted per client id and per address: a burst of guesses gets 429, not answers.
+    if any(has_control_characters(value or "") for value in (client_id, client_secret, scope)):
+        return _oauth_error(400, "invalid_request", "The credentials hold characters no client id or secret has.")
+    # Failed logins are counted per address: past the limit, one try per back-off (429 and Retry-After between).
     address = request.client.host if request.client else "unknown"
-    limits = [(f"token-address:{address}", settings.token_failures_per_address)]
-    if client_id:
-        limits.append((f"token-client:{client_id}", settings.token_failures_per_client))
-    window = timedelta(seconds=settings.token_failure_window_seconds)
-    for key, limit in limits:
-        wait = await rate_limits.retry_after(session, key, limit, window, now)
-        if wait is not None:
-            await _audit_attempt(session, "rate_limited", client_id, now)
-            return problem_response(429, detail="Too many failed attempts. Wait and try again.",
-                                    headers={"Retry-After": str(wait)})  # fmt: skip
+    key = f"token-address:{address}"
+    wait = await rate_limits.backoff(
+        session,
+        key,
+        settings.token_failures_per_address,
+        timedelta(seconds=settings.token_failure_window_seconds),
+        timedelta(seconds=settings.token_failure_backoff_seconds),
+        now,
+    )
+    if wait is not None:
+        await _audit_attempt(session, "rate_limited", client_id, now)
+        return problem_response(429, detail="Too many failed attempts. Wait and try again.",
+                                headers={"Retry-After": str(wait)})  # fmt: skip
     ttl = timedelta(seconds=settings.client_token_ttl_seconds)
     outcome, answer = "unauthenticated", None
     try:
@@ -84,8 +90,7 @@ async def issue_client_token(
     if answer is not None:
         return answer
     if outcome == "unauthenticated":
-        for key, _ in limits:
-            rate_limits.count_attempt(session, key, now)
+        rate_limits.count_attempt(session, key, now)
     if outcome == "denied":
         return _oauth_error(400, "invalid_scope", "The client was not granted that scope.")
     return _oauth_error(401, "invalid_client", "Client authentication failed.", {"WWW-Authenticate": "Basic"})

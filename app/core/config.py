@@ -53,10 +53,12 @@ class Settings(BaseSettings):
     family_code_failures_per_client: int = Field(default=10, ge=1)
     family_code_attempts_per_code: int = Field(default=5, ge=1)
     family_code_window_seconds: int = Field(default=15 * 60, ge=1)
-    # Failed client-credential logins (POST /auth/token) counted per client id and per address, in that window.
-    token_failures_per_client: int = Field(default=10, ge=1)
+    # Failed client-credential logins (POST /auth/token) counted per address in that window; past the limit an
+    # address gets one try per back-off. Not per client id: anyone who knows an id could lock its owner out,
+    # and client secrets are too long to guess.
     token_failures_per_address: int = Field(default=30, ge=1)
     token_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+    token_failure_backoff_seconds: int = Field(default=60, ge=1, le=60)
     # The family pages' session cookie is sent over HTTPS only (browsers treat http://localhost as secure).
     family_cookie_secure: bool = True
     concern_acknowledgement_working_days: int = Field(default=10, ge=1, le=60)

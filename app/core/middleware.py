@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.clock import uk_date
+from app.core.clock import Clock, SystemClock, uk_date
 from app.core.errors import database_unavailable, problem_response, unavailable_response
 from app.core.logging import request_id_var
 from app.core.types import request_today
@@ -35,9 +35,10 @@ class RequestContextMiddleware:
     only, because exception text can carry request values (names, NHS numbers).
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, clock: Clock | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.clock = clock or SystemClock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,7 +48,7 @@ class RequestContextMiddleware:
         request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id)
         # The UK day by the app's clock, for the date types' "not in the future" (app.core.types).
-        today_token = request_today.set(uk_date(scope["app"].state.clock.now()))
+        today_token = request_today.set(uk_date(self.clock.now()))
         started = time.perf_counter()
         status = 500
         response_started = False

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
+
+from app.core.inputs import InputModel
 
 
-class PatchModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class PatchModel(InputModel):
     # Fields that may be cleared by sending null.
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
 

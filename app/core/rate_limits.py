@@ -36,6 +36,24 @@ async def retry_after(session: AsyncSession, key: str, limit: int, window: timed
     return max(int((oldest + window - now).total_seconds()) + 1, 1)
 
 
+async def backoff(
+    session: AsyncSession, key: str, limit: int, window: timedelta, pause: timedelta, now: datetime
+) -> int | None:
+    """Seconds to wait under a back-off: free until `limit` attempts fall in the last `window`, then one
+    attempt per `pause` after the latest. Guessing slows to one try per pause; whoever holds the right secret
+    waits at most one pause, never the whole window."""
+    await _take_turn(session, key)
+    query = select(func.count(), func.max(RateLimitEvent.at)).where(
+        RateLimitEvent.key == key, col(RateLimitEvent.at) > now - window
+    )
+    count, latest = (await session.exec(query)).one()
+    if int(count) < limit:
+        return None
+    assert latest is not None
+    wait = (latest + pause - now).total_seconds()
+    return max(int(wait) + (wait % 1 > 0), 1) if wait > 0 else None
+
+
 def count_attempt(session: AsyncSession, key: str, now: datetime) -> None:
     session.add(RateLimitEvent(key=key[:100], at=now))
 

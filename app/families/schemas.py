@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from app.core.inputs import InputModel
 from app.core.types import Day
 from app.notifications.enums import Stage
 
@@ -17,9 +18,7 @@ class ContactPreference(StrEnum):
     no_contact = "no_contact"
 
 
-class InvitationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class InvitationCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     relationship: str = Field(min_length=1, max_length=100, examples=["sister"])
     contact_preference: ContactPreference
@@ -46,9 +45,7 @@ class InvitationCreated(BaseModel):
     code: str = Field(description="Give this to the family. It is shown once and cannot be recovered.")
 
 
-class SessionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SessionRequest(InputModel):
     code: str = Field(min_length=1, max_length=64)
 
 
@@ -78,9 +75,7 @@ class MessageKind(StrEnum):
     went_well = "went_well"
 
 
-class MessageCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class MessageCreate(InputModel):
     kind: MessageKind
     text: str = Field(min_length=1, max_length=5000)
 
@@ -114,15 +109,11 @@ class StaffMessagePublic(BaseModel):
     overdue: bool = Field(description="A concern not acknowledged by its date.")
 
 
-class SummaryChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SummaryChoice(InputModel):
     wants_summary: StrictBool
 
 
-class SummaryRelease(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class SummaryRelease(InputModel):
     text: str = Field(min_length=1, max_length=20000, description="Written for the family, in plain words.")
 
 

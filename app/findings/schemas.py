@@ -6,13 +6,14 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
+from app.core.inputs import InputModel
 from app.core.types import PastDay, PlannedDay
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Strict(InputModel):
+    pass
 
 
 class ContributoryFactor(StrEnum):

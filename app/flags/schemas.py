@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.inputs import InputModel
 from app.flags.detect import FlagKind
 
 
@@ -29,7 +30,5 @@ class FlagPublic(BaseModel):
     withdrawn_at: datetime | None
 
 
-class FlagDismissal(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class FlagDismissal(InputModel):
     reason: str = Field(min_length=1, max_length=2000)

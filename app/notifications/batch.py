@@ -11,11 +11,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.service import Principal
 from app.core.errors import FieldError, InvalidInput, ProblemError, field_errors
+from app.core.inputs import InputModel
 from app.notifications.schemas import NotificationCreate
 from app.notifications.service import DuplicateNotification, create_notification
 
@@ -38,9 +39,7 @@ class ItemResult(BaseModel):
     detail: str | None = None
 
 
-class BatchCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BatchCreate(InputModel):
     items: list[dict[str, Any]] = Field(
         min_length=1, max_length=BATCH_MAX_ITEMS, description="Each a notification, as for `POST /notifications`."
     )

@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, model_validator
 
+from app.core.inputs import InputModel
 from app.core.models import ODS_CODE_PATTERN
 from app.core.types import Day, PastDay
 from app.flags.schemas import FlagPublic
@@ -28,8 +29,8 @@ from app.sla.clock import SlaState
 from app.sla.schemas import SlaView
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Strict(InputModel):
+    pass
 
 
 NhsNumber = Annotated[

@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, StrictBool, StrictInt
 
+from app.core.inputs import InputModel
 from app.core.models import ODS_CODE_PATTERN
 from app.core.patch import PatchModel
 from app.core.types import Day
@@ -14,9 +15,7 @@ from app.sla.clock import SlaState
 OdsCode = Annotated[str, Field(pattern=ODS_CODE_PATTERN)]
 
 
-class ReviewerCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class ReviewerCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     email: Annotated[EmailStr, AfterValidator(str.lower)] = Field(max_length=320)
     organisations: list[OdsCode] = Field(

@@ -6,13 +6,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.inputs import InputModel
 from app.core.types import Day, PlannedDay
 from app.notifications.enums import OtherProcess, Stage
 from app.reviews.focused import FocusedReviewReason
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Strict(InputModel):
+    pass
 
 
 class AllocationRequest(_Strict):

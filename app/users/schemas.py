@@ -6,13 +6,12 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictBool, model_validator
 
 from app.auth.policy import AREA_ROLES, STAFF_ROLES, Role
+from app.core.inputs import InputModel
 from app.core.models import ODS_CODE_PATTERN
 from app.core.patch import PatchModel
 
 
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class UserCreate(InputModel):
     role: Role
     area_ods: str | None = Field(default=None, pattern=ODS_CODE_PATTERN)
     name: str = Field(min_length=1, max_length=200)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.inputs import InputModel
 from app.core.models import ODS_CODE_PATTERN
 from app.events.service import EventType
 
@@ -17,9 +18,7 @@ class DeliveryStatus(StrEnum):
     dead = "dead"  # gave up after the last attempt; replay to try again
 
 
-class EndpointCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class EndpointCreate(InputModel):
     url: str = Field(min_length=8, max_length=2000, examples=["https://dashboard.example.nhs.uk/leder-hook"])
     event_types: list[EventType] = Field(default_factory=list, description="Empty: every type.")
     areas: list[Annotated[str, Field(pattern=ODS_CODE_PATTERN)]] = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 
@@ -9,8 +10,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
-from app.auth.policy import Role
+from app.auth.policy import Role, Scope
 from app.notifications.models import Notification
+from tests.api.test_families import invite, session_for
 from tests.factories import notification_body
 from tests.workflow import Flow
 
@@ -95,3 +97,57 @@ async def test_a_stored_year_one_row_is_left_out_of_lists_not_a_500(api, world, 
         assert good.id in [item["id"] for item in listed.json()["items"]]
     assert "notification view could not be built" in caplog.text
     assert "0001" not in caplog.text  # logged by id and error type, never the values
+
+
+CONTROL_MESSAGE = "contains a control character (only line breaks and tabs are allowed in text)"
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\ud800"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("person.given_name", "Jo{}an"),
+        ("death.cause_of_death.part_1", [{"text": "Aspiration{}pneumonia", "icd10": "J69.0"}]),
+        ("notifier.organisation", "Lee{}ds"),
+    ],
+)
+async def test_control_characters_in_text_are_refused(api, flow, character, field, value):
+    sent = value.format(character) if isinstance(value, str) else [{**value[0], "text": f"Aspi{character}ration"}]
+    body = json.dumps(notification_body(**{field: sent}))  # ASCII-escaped, as a lone surrogate must be
+    headers = {**flow.coordinator.headers, "Content-Type": "application/json"}
+    refused = await api.post("/notifications", content=body, headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"].startswith(field)
+    if character != "\ud800":  # pydantic's JSON parser already refuses a lone surrogate, in its own words
+        assert refused.json()["errors"][0]["message"] == CONTROL_MESSAGE
+
+
+async def test_line_breaks_and_tabs_are_text(api, flow):
+    body = notification_body(**{"death.dnacpr.rationale": "Frailty\n\tand recurrent aspiration\r\n"})
+    created = await api.post("/notifications", json=body, headers=flow.coordinator.headers)
+    assert created.status_code == 201, created.text
+
+
+async def test_a_nul_in_a_batch_item_makes_only_that_item_invalid(api, world, flow):
+    integrator = await world.integrator(api, [Scope.notifications_write], ["15F"])
+    items = [
+        notification_body(**{"person.given_name": "Jo\x00an"}),
+        notification_body(**{"person.nhs_number": "4010232137"}),
+    ]
+    answered = await api.post("/notifications/batch", json={"items": items}, headers=integrator)
+    assert answered.status_code == 200, answered.text
+    assert [r["status"] for r in answered.json()["results"]] == ["invalid", "created"]
+    assert answered.json()["results"][0]["errors"][0]["message"] == CONTROL_MESSAGE
+
+
+async def test_a_family_message_with_a_nul_is_refused(api, flow):
+    case = await flow.reach("allocated")
+    family = await session_for(api, (await invite(api, flow, case))["code"])
+    refused = await api.post("/family/messages", json={"kind": "concern", "text": "Why\x00"}, headers=family)
+    assert refused.status_code == 422, refused.text
+
+
+async def test_a_client_id_with_a_nul_is_refused_not_a_500(api):
+    form = {"grant_type": "client_credentials", "client_id": "abc\x00", "client_secret": "x" * 40}
+    refused = await api.post("/auth/token", data=form)
+    assert refused.status_code in (400, 401), refused.text
