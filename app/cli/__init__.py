@@ -148,14 +148,13 @@ def import_file(
 
     Re-running the same file stores nothing twice. Rejected rows (line and reason) go to the errors
     file; the exit code is 1 if there were any."""
-    import csv
-
     from app.auth.policy import Scope
     from app.auth.service import client_principal
     from app.auth.tokens import InvalidToken
     from app.core.clock import SystemClock
     from app.core.db import create_engine, create_sessionmaker
     from app.core.migrations import migrate_on_start
+    from app.core.spreadsheets import SafeCsvWriter
     from app.notifications.batch import ItemStatus
     from app.notifications.importing import Row, import_rows, read_rows
 
@@ -176,7 +175,7 @@ def import_file(
                 report_path.open("w", newline="", encoding="utf-8") as report,
                 typer.progressbar(length=file.stat().st_size, label="Importing", file=sys.stderr) as bar,
             ):
-                writer = csv.writer(report)
+                writer = SafeCsvWriter(report)
                 writer.writerow(["line", "status", "reason"])
                 read = 0
 

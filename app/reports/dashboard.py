@@ -3,7 +3,6 @@ coordinator sees their own area (as counted) or as published (disclosure-control
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
+from app.core.spreadsheets import SafeCsvWriter
 from app.reports.disclosure import SUPPRESSED, Published, protect_table, share
 from app.reports.periods import Period
 from app.reports.progress import ProgressCounts, measure
@@ -138,7 +138,7 @@ def as_csv(report: Dashboard) -> str:
     """One row per area and one for England, ready to publish (the caller has applied disclosure control)."""
     fields = list(Progress.model_fields)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out, lineterminator="\n")
     writer.writerow(["period", "area_ods", "area_name", *fields])
     rows: list[tuple[str, str, Progress]] = [(a.area_ods, a.area_name, a) for a in report.areas]
     if report.england is not None:

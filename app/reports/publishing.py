@@ -11,7 +11,6 @@ a controlled report is built until no breakdown hides a shared total the others 
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
+from app.core.spreadsheets import SafeCsvWriter
 from app.findings.schemas import ActionStatus, ContributoryFactor
 from app.flags.detect import FlagKind
 from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, EthnicGroup, PlaceOfDeath, Sex
@@ -501,7 +501,7 @@ async def annual_report(
 def annual_csv(report: AnnualReport) -> str:
     """The report as rows of `section,item,label,count,percent`, for publication (the caller controls it)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out, lineterminator="\n")
     writer.writerow(["area_ods", "year", "section", "item", "label", "count", "percent"])
 
     def row(section: str, item: str, label: str, count: object, percent: float | None = None) -> None:
