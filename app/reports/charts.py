@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files only (before anything imports pyplot)
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from app.reports.annual_schemas import AnnualReport, Breakdown
 from app.reports.disclosure import Published
@@ -29,6 +30,8 @@ matplotlib.rcParams.update(
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
+        # Labels are text, never mathtext: an area named "$x$" or "$\\foo{" must draw as written, not fail.
+        "text.parse_math": False,
     }
 )
 BLUE, GREY, DARK, RED = "#005eb8", "#768692", "#212b32", "#d5281b"  # NHS identity colours
@@ -49,10 +52,19 @@ def charts(report: AnnualReport) -> list[Chart]:
     """Every chart of the report, in the order the page shows them."""
     drawn = [
         _ages(report),
-        _breakdown("place", "Place of death", report.place_of_death, "Deaths notified"),
-        _breakdown("grading", "Grading of care", report.grading.breakdown, "Reviews completed", short=_grade_label),
+        _breakdown("place", "Place of death", report.place_of_death, "Deaths notified", "No deaths in this period"),
+        _breakdown(
+            "grading",
+            "Grading of care",
+            report.grading.breakdown,
+            "Reviews completed",
+            "No reviews completed in this period",
+            short=_grade_label,
+        ),
         _representation(report),
-        _breakdown("actions", "Actions agreed, by status", report.actions, "Actions"),
+        _breakdown(
+            "actions", "Actions agreed, by status", report.actions, "Actions", "No actions agreed in this period"
+        ),
     ]
     return [chart for chart in drawn if chart is not None]
 
@@ -61,7 +73,9 @@ def _grade_label(label: str) -> str:
     return label.split(":")[0] if label[:1].isdigit() else label
 
 
-def _breakdown(key: str, title: str, breakdown: Breakdown, axis: str, short: Callable[[str], str] = str) -> Chart:
+def _breakdown(
+    key: str, title: str, breakdown: Breakdown, axis: str, empty: str, short: Callable[[str], str] = str
+) -> Chart:
     labels = [short(c.label) for c in breakdown.cells]
     values: list[Published] = [c.count for c in breakdown.cells]
     figure = Figure(figsize=(6.4, 0.45 * len(labels) + 0.9))
@@ -71,8 +85,11 @@ def _breakdown(key: str, title: str, breakdown: Breakdown, axis: str, short: Cal
     ax.barh(positions, drawn, color=BLUE)
     ax.set_yticks(positions, labels)
     ax.set_xlabel(axis)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 of a death
     top = max(drawn, default=0) or 1
     ax.set_xlim(0, top * 1.15)
+    if not any(drawn) and not any(isinstance(v, str) for v in values):
+        ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center", color=DARK)
     for y, value in zip(positions, values, strict=True):
         ax.text((value if isinstance(value, int) else 0) + top * 0.01, y, str(value), va="center", color=DARK)
     suppressed = any(isinstance(v, str) for v in values)
