@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -118,3 +118,15 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+
+
+async def one_at_a_time(session: AsyncSession, key: str) -> None:
+    """Transactions naming the same key take turns until they end, so that a count-then-write (a limit per
+    owner, a rate limit) cannot be read "under the limit" by a parallel burst.
+
+    PostgreSQL: a transaction-scoped advisory lock on the key. SQLite: every write transaction already holds
+    the database's write lock (BEGIN IMMEDIATE), so there is nothing more to take.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

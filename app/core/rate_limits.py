@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core.db import one_at_a_time
 from app.core.models import utc_field
 
 
@@ -24,7 +25,7 @@ class RateLimitEvent(SQLModel, table=True):
 
 async def retry_after(session: AsyncSession, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
     """Seconds to wait when `limit` attempts under `key` fall in the last `window`; None when under it."""
-    await _take_turn(session, key)
+    await one_at_a_time(session, key)
     since = now - window
     query = select(func.count(), func.min(RateLimitEvent.at)).where(
         RateLimitEvent.key == key, col(RateLimitEvent.at) > since
@@ -42,7 +43,7 @@ async def backoff(
     """Seconds to wait under a back-off: free until `limit` attempts fall in the last `window`, then one
     attempt per `pause` after the latest. Guessing slows to one try per pause; whoever holds the right secret
     waits at most one pause, never the whole window."""
-    await _take_turn(session, key)
+    await one_at_a_time(session, key)
     query = select(func.count(), func.max(RateLimitEvent.at)).where(
         RateLimitEvent.key == key, col(RateLimitEvent.at) > now - window
     )
@@ -56,14 +57,3 @@ async def backoff(
 
 def count_attempt(session: AsyncSession, key: str, now: datetime) -> None:
     session.add(RateLimitEvent(key=key[:100], at=now))
-
-
-async def _take_turn(session: AsyncSession, key: str) -> None:
-    """Requests counting the same key take turns, so a parallel burst cannot all read "under the limit".
-
-    PostgreSQL: a transaction-scoped advisory lock on the key. SQLite: every transaction already holds
-    the write lock (BEGIN IMMEDIATE).
-    """
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

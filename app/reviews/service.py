@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.policy import Role
 from app.auth.service import Principal
 from app.core.clock import uk_date
+from app.core.db import one_at_a_time
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_field
 from app.core.versioning import claim_version
 from app.events.service import EventType, emit, event_row
@@ -267,6 +268,7 @@ async def allocate(
             refusal="conflict_of_interest",
             organisations=conflicts,
         )
+    await one_at_a_time(session, f"reviewer-load:{reviewer.id}")  # the count below holds till commit
     active = await active_review_count(session, reviewer.id)
     capacity = profile.max_active_reviews if profile else 0
     if active >= capacity and not body.capacity_override_reason:

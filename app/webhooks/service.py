@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.service import Principal
+from app.core.db import one_at_a_time
 from app.core.errors import Conflict, NotFound, invalid_field
 from app.events.models import OutboxEvent
 from app.webhooks.destinations import RefusedDestination, check_destination
@@ -30,6 +31,7 @@ async def register(
     session: AsyncSession, principal: Principal, data: EndpointCreate, now: datetime, allowed_hosts: list[str]
 ) -> WebhookEndpoint:
     assert principal.client_id is not None
+    await one_at_a_time(session, f"webhook-endpoints:{principal.client_id}")  # the count below holds till commit
     if len(await own_endpoints(session, principal)) >= MAX_ENDPOINTS_PER_CLIENT:
         raise Conflict(f"A client may register at most {MAX_ENDPOINTS_PER_CLIENT} endpoints.")
     outside = sorted(set(data.areas) - principal.client_areas)
