@@ -28,7 +28,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.core.config import Settings
 from app.events.models import OutboxEvent
-from app.webhooks.destinations import RefusedDestination, check_destination
+from app.webhooks.destinations import RefusedDestination, check_destination, pinned_request
 from app.webhooks.fanout import live_endpoints
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import DeliveryStatus
@@ -102,7 +102,7 @@ async def send(client: httpx.AsyncClient, job: Job, settings: Settings, now: dat
     """One attempt, bounded in time as a whole (a receiver trickling its answer cannot hold us), with
     the answer's body never read."""
     try:
-        await check_destination(job.url, settings.webhook_allowed_private_hosts)
+        destination = await check_destination(job.url, settings.webhook_allowed_private_hosts)
     except RefusedDestination as exc:
         return Outcome(error=f"refused destination: {exc}"[:200])
     body = message(job.event)
@@ -116,7 +116,7 @@ async def send(client: httpx.AsyncClient, job: Job, settings: Settings, now: dat
     deadline = min(settings.webhook_timeout_seconds, settings.webhook_claim_seconds / 2)
     try:
         async with asyncio.timeout(deadline):
-            request = client.build_request("POST", job.url, content=body, headers=headers, timeout=deadline)
+            request = pinned_request(client, job.url, destination, content=body, headers=headers, timeout=deadline)
             response = await client.send(request, stream=True)
             await response.aclose()
     except (TimeoutError, httpx.TimeoutException):

@@ -176,6 +176,15 @@ async def test_endpoints_hear_only_their_areas_and_types(api, world, flow, setti
         ("https://no-such-host.invalid/hook", "resolved"),
         ("https://[64:ff9b::7f00:1]/hook", "private"),  # NAT64 for 127.0.0.1
         ("https://[::ffff:10.0.0.1]/hook", "private"),  # IPv4-mapped
+        ("https://[::a9fe:a9fe]/hook", "private"),  # IPv4-compatible 169.254.169.254
+        ("https://[::10.0.0.1]/hook", "private"),
+        ("https://[::ffff:0:a9fe:a9fe]/hook", "private"),  # SIIT IPv4-translated
+        ("https://[64:ff9b:1::a9fe:a9fe]/hook", "private"),  # local-use NAT64
+        ("https://[2002:a9fe:a9fe::1]/hook", "private"),  # 6to4 of 169.254.169.254
+        ("https://224.0.0.1/hook", "private"),  # multicast
+        ("https://[ff02::1]/hook", "private"),
+        ("https://0.0.0.0/hook", "private"),
+        ("https://240.0.0.1/hook", "private"),  # reserved
         ("https://8.8.8.8:22/hook", "port"),
         ("https://[::1/hook", "not valid"),
         ("https://8.8.8.8/a\x01b", "control character"),
