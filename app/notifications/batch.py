@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.audit import service as audit
+from app.auth.policy import Action
 from app.auth.service import Principal
 from app.core.errors import FieldError, InvalidInput, ProblemError, field_errors
 from app.core.inputs import InputModel
@@ -64,6 +66,10 @@ async def record_item(
         async with session.begin_nested():
             created = await create_notification(session, principal, data, now, key)
     except ProblemError as exc:
+        if exc.audit_outcome is not None:  # audited as the same refusal of a single POST is
+            await audit.record(
+                session, principal=principal, action=Action.notification_create.value, outcome=exc.audit_outcome, at=now
+            )
         return failed(index, exc)
     status = ItemStatus.already_recorded if created.replayed else ItemStatus.created
     return ItemResult(index=index, status=status, id=created.notification.id)
@@ -78,8 +84,9 @@ def validated(index: int, raw: Any) -> NotificationCreate | ItemResult:
 
 
 def failed(index: int, exc: ProblemError) -> ItemResult:
-    """The result of an item the service refused: a duplicate (naming the notification it duplicates, if
-    the caller may see it), invalid, or refused (e.g. an area the caller may not record for)."""
+    """The result of an item the service refused: a duplicate of a notification the caller may see (naming
+    it), invalid, or refused (an area the caller may not record for, or a duplicate of a record the caller may
+    not see, which is not named)."""
     if isinstance(exc, DuplicateNotification):
         existing = exc.extensions.get("existing_notification_id")
         return ItemResult(index=index, status=ItemStatus.duplicate, id=existing, detail=exc.detail)

@@ -36,7 +36,7 @@ from app.notifications.batch import ItemResult, ItemStatus, failed, validated
 from app.notifications.models import Notification
 from app.notifications.recording import NewRows
 from app.notifications.schemas import NotificationCreate
-from app.notifications.service import OBJECT_TYPE, duplicate_of, readable_by
+from app.notifications.service import OBJECT_TYPE, NotAcceptedAsNew, duplicate_of, readable_by
 
 Death = tuple[str, date]  # (NHS number, date of death): one notification each
 
@@ -72,6 +72,7 @@ async def record_chunk(
     rows = NewRows()
     replayed: list[str] = []
     duplicates: list[tuple[int, uuid.UUID]] = []  # (position, the notification it duplicates)
+    refusals: list[str] = []  # the audit outcomes of refusals a single POST would audit
     for position, item, data in valid:
         try:
             if item.key in known:
@@ -83,6 +84,8 @@ async def record_chunk(
             intake.check_recordable(principal, data, today, data.area_ods in areas)
         except ProblemError as exc:
             results[position] = failed(item.index, exc)
+            if exc.audit_outcome is not None:
+                refusals.append(exc.audit_outcome)
             continue
         death = (data.person.nhs_number, data.death.date_of_death) if data.person.nhs_number else None
         if death is not None and death in taken:
@@ -116,6 +119,12 @@ async def record_chunk(
         visible = await _readable(session, principal, {existing for _, existing in duplicates})
     for position, existing in duplicates:
         results[position] = failed(items[position].index, duplicate_of(existing if existing in visible else None))
+        if existing not in visible:
+            refusals.append(NotAcceptedAsNew.audit_outcome or "")
+    for outcome in refusals:  # audited as a single POST's refusal is, naming no record
+        await audit.record(
+            session, principal=principal, action=Action.notification_create.value, outcome=outcome, at=now
+        )
     return [results[position] for position in range(len(items))]
 
 

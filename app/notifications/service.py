@@ -60,6 +60,21 @@ class DuplicateNotification(Conflict):
     title = "This death has already been notified"
 
 
+class NotAcceptedAsNew(Conflict):
+    """A duplicate of a record the caller may not see: saying more would tell them that this person died and was
+    notified elsewhere, so the answer names no record, area or date, only whom to ask."""
+
+    slug = "not-accepted-as-new"
+    title = "This notification cannot be accepted as a new one"
+    audit_outcome = "not_accepted"  # audited by the problem handler, in a transaction of its own
+
+
+NOT_ACCEPTED_DETAIL = (
+    "This notification cannot be accepted as a new one. If you believe it should be, contact the national "
+    "LeDeR team at NHS England, quoting this response's request id."
+)
+
+
 @dataclass(frozen=True)
 class Created:
     notification: Notification
@@ -123,14 +138,16 @@ async def _refuse_duplicate(session: AsyncSession, principal: Principal, data: N
     raise duplicate_of(visible)
 
 
-def duplicate_of(visible: uuid.UUID | None) -> DuplicateNotification:
-    """The refusal of a second notification of a death; `visible` is the first one, if the caller may read it."""
-    pointer = (
-        {"existing_notification_id": str(visible), "existing_notification": f"/notifications/{visible}"}
-        if visible
-        else {}
+def duplicate_of(visible: uuid.UUID | None) -> DuplicateNotification | NotAcceptedAsNew:
+    """The refusal of a second notification of a death: pointing at the first if the caller may read it, else
+    saying nothing about it."""
+    if visible is None:
+        return NotAcceptedAsNew(NOT_ACCEPTED_DETAIL)
+    return DuplicateNotification(
+        "A notification for this NHS number and date of death exists.",
+        existing_notification_id=str(visible),
+        existing_notification=f"/notifications/{visible}",
     )
-    return DuplicateNotification("A notification for this NHS number and date of death exists.", **pointer)
 
 
 def readable_by(principal: Principal) -> ColumnElement[bool]:

@@ -22,7 +22,7 @@ class ReviewerCreate(InputModel):
         default_factory=list, max_length=50, description="ODS codes of the organisations they work for."
     )
     max_active_reviews: StrictInt = Field(ge=1, le=200)
-    external_subject: str | None = Field(default=None, min_length=1, max_length=255)
+    # No external_subject: binding a login at the identity provider is an admin's act (PATCH /users/{id}).
 
 
 class ReviewerUpdate(PatchModel):

@@ -37,7 +37,6 @@ async def register(session: AsyncSession, ctx: Context, data: ReviewerCreate) ->
             area_ods=area,
             name=data.name,
             email=data.email,
-            external_subject=data.external_subject,
         ),
         ctx.now,
     )

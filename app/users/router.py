@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.audit import service as audit
 from app.auth.deps import ClockDep, allow
 from app.auth.policy import Action
 from app.auth.service import Principal
@@ -24,9 +27,11 @@ CanManage = Annotated[Principal, Depends(allow(Action.user_manage))]
     response_model=UserPublic,
     responses=problem_responses(401, 403, 409, 422),
 )
-async def create_user(body: UserCreate, _: CanManage, session: SessionDep, clock: ClockDep) -> UserPublic:
+async def create_user(body: UserCreate, principal: CanManage, session: SessionDep, clock: ClockDep) -> UserPublic:
     """Add a staff user (admin). Coordinators and reviewers belong to one area."""
-    return UserPublic.model_validate(await service.create_user(session, body, clock.now()))
+    user = await service.create_user(session, body, clock.now())
+    await _audit(session, principal, clock.now(), "user.create", user.id, bound=body.external_subject is not None)
+    return UserPublic.model_validate(user)
 
 
 @router.get("", response_model=list[UserPublic], responses=problem_responses(401, 403))
@@ -41,7 +46,28 @@ async def get_user(user_id: uuid.UUID, _: CanManage, session: SessionDep) -> Use
     return UserPublic.model_validate(await service.get_user(session, user_id))
 
 
-@router.patch("/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404, 422))
-async def update_user(user_id: uuid.UUID, body: UserUpdate, _: CanManage, session: SessionDep) -> UserPublic:
-    """Rename, deactivate or reactivate a staff user (admin). Deactivation stops their tokens at once."""
-    return UserPublic.model_validate(await service.update_user(session, user_id, body))
+@router.patch("/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409, 422))
+async def update_user(
+    user_id: uuid.UUID, body: UserUpdate, principal: CanManage, session: SessionDep, clock: ClockDep
+) -> UserPublic:
+    """Rename, deactivate or reactivate a staff user, or bind their external login (admin). Deactivation stops
+    their tokens at once."""
+    user = await service.update_user(session, user_id, body)
+    bound = "external_subject" in body.model_fields_set
+    await _audit(session, principal, clock.now(), "user.update", user.id, bound=bound)
+    return UserPublic.model_validate(user)
+
+
+async def _audit(
+    session: AsyncSession, principal: Principal, at: datetime, action: str, user_id: uuid.UUID, *, bound: bool
+) -> None:
+    # Binding an external login is recorded as its own act: it hands the account to whoever holds that identity.
+    await audit.record(
+        session,
+        principal=principal,
+        action="user.bind_external_login" if bound else action,
+        outcome="allowed",
+        at=at,
+        object_type="staff_user",
+        object_ids=[str(user_id)],
+    )

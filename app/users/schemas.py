@@ -30,8 +30,17 @@ class UserCreate(InputModel):
 
 
 class UserUpdate(PatchModel):
+    NULLABLE = frozenset({"external_subject"})
+
     active: StrictBool | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    external_subject: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Bind (or, with null, unbind) the user's `sub` at the external identity provider: whoever "
+        "holds that identity acts as this user. Admin only, and audited.",
+    )
 
 
 class UserPublic(BaseModel):

@@ -54,6 +54,11 @@ async def list_users(session: AsyncSession) -> Sequence[StaffUser]:
 async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdate) -> StaffUser:
     """Deactivation takes effect on the user's next request: principals are read from here each time."""
     user = await get_user(session, user_id)
+    subject = data.external_subject
+    if subject is not None and subject != user.external_subject:
+        taken = select(StaffUser.id).where(col(StaffUser.external_subject) == subject)
+        if (await session.exec(taken)).first() is not None:
+            raise Conflict("Another user is bound to that external subject.")
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(user, name, value)
     await session.flush()

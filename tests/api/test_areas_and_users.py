@@ -106,3 +106,33 @@ async def test_emails_are_unique_whatever_their_case(api, world, admin):
     assert first.json()["email"] == "ada@leder-test.org.uk"
     again = await api.post("/users", json={**body, "email": "ADA@leder-test.org.uk"}, headers=admin.headers)
     assert again.status_code == 409
+
+
+async def test_only_an_admin_binds_an_external_login_and_it_is_audited(api, world):
+    await world.area("15F")
+    coordinator = await world.staff(Role.coordinator, "15F")
+    admin = await world.staff(Role.admin)
+    body = {"name": "Rae Viewer", "email": "rae@leder-test.org.uk", "max_active_reviews": 5, "external_subject": "x1"}
+    refused = await api.post("/reviewers", json=body, headers=coordinator.headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "external_subject"
+    del body["external_subject"]
+    reviewer = await api.post("/reviewers", json=body, headers=coordinator.headers)
+    assert reviewer.status_code == 201, reviewer.text
+    user_id = reviewer.json()["id"]
+    assert (
+        await api.patch(f"/users/{user_id}", json={"external_subject": "x1"}, headers=coordinator.headers)
+    ).status_code == 403
+
+    bound = await api.patch(f"/users/{user_id}", json={"external_subject": "x1"}, headers=admin.headers)
+    assert bound.status_code == 200, bound.text
+    rows = await world.audit_rows(action="user.bind_external_login")
+    assert [(r.actor, r.object_type, r.object_id, r.outcome) for r in rows] == [
+        (f"user:{admin.user.id}", "staff_user", user_id, "allowed")
+    ]
+    other = await world.staff(Role.reviewer, "15F")
+    taken = await api.patch(f"/users/{other.user.id}", json={"external_subject": "x1"}, headers=admin.headers)
+    assert taken.status_code == 409
+    unbound = await api.patch(f"/users/{user_id}", json={"external_subject": None}, headers=admin.headers)
+    assert unbound.status_code == 200
+    assert len(await world.audit_rows(action="user.bind_external_login")) == 2

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.auth.policy import Role
+from app.auth.policy import Role, Scope
 from tests.factories import DELETE, notification_body
 
 
@@ -180,14 +180,36 @@ async def test_a_second_notification_of_the_same_death_is_a_conflict_pointing_at
     assert problem["existing_notification"] == first.headers["location"]
 
 
-async def test_a_duplicate_from_another_area_does_not_name_the_existing_record(api, world, coordinator):
+async def test_a_duplicate_from_another_area_learns_nothing_about_the_existing_record(api, world, coordinator):
     await world.area("14L")
     manchester = await world.staff(Role.coordinator, "14L")
     assert (await api.post("/notifications", json=notification_body(), headers=coordinator.headers)).status_code == 201
     response = await api.post("/notifications", json=notification_body(area_ods="14L"), headers=manchester.headers)
     assert response.status_code == 409
-    assert "existing_notification" not in response.json()
-    assert "existing_notification_id" not in response.json()
+    problem = response.json()
+    assert problem["type"] == "urn:leder:problem:not-accepted-as-new"
+    assert problem["title"] == "This notification cannot be accepted as a new one"
+    assert "national LeDeR team" in problem["detail"]
+    assert set(problem) == {"type", "title", "status", "detail", "request_id"}  # no id, area or date
+    assert "notified" not in response.text.lower() and "15F" not in response.text and "2025" not in response.text
+    refused = await world.audit_rows(outcome="not_accepted")
+    assert [(r.actor, r.action, r.area, r.object_id) for r in refused] == [
+        (f"user:{manchester.user.id}", "notification.create", "14L", None)
+    ]
+
+
+async def test_a_batch_duplicate_of_another_areas_record_is_refused_without_naming_it(api, world, coordinator):
+    await world.area("14L")
+    assert (await api.post("/notifications", json=notification_body(), headers=coordinator.headers)).status_code == 201
+    integrator = await world.integrator(api, [Scope.notifications_write], ["14L"])
+    answered = await api.post(
+        "/notifications/batch", json={"items": [notification_body(area_ods="14L")]}, headers=integrator
+    )
+    assert answered.status_code == 200, answered.text
+    result = answered.json()["results"][0]
+    assert (result["status"], result["id"]) == ("refused", None)
+    assert "national LeDeR team" in result["detail"]
+    assert len(await world.audit_rows(outcome="not_accepted")) == 1
 
 
 async def test_the_same_person_may_die_only_once_but_unknown_nhs_numbers_do_not_clash(api, coordinator):
