@@ -24,23 +24,27 @@ def test_valid_nhs_numbers_are_normalised(raw: str, expected: str) -> None:
     assert normalise_nhs_number(raw) == expected
 
 
+TEN_DIGITS = "an NHS number has 10 digits"
+CHECK_DIGIT = "the NHS number's check digit is wrong"
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        ("9434765918", "check digit"),  # wrong check digit
-        ("9990000140", "check digit"),  # the check computes to 10: no valid number has these 9 digits
-        ("9990000141", "check digit"),
-        ("943476591", "10 digits"),
-        ("94347659190", "10 digits"),
-        ("94347659I9", "10 digits"),
-        ("\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19", "10 digits"),  # full-width digits
-        ("", "10 digits"),
+        ("9434765918", CHECK_DIGIT),  # wrong check digit
+        ("9990000140", CHECK_DIGIT),  # the check computes to 10: no valid number has these 9 digits
+        ("9990000141", CHECK_DIGIT),
+        ("943476591", TEN_DIGITS),
+        ("94347659190", TEN_DIGITS),
+        ("94347659I9", TEN_DIGITS),
+        ("\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19", TEN_DIGITS),  # full-width digits
+        ("", TEN_DIGITS),
     ],
 )
 def test_invalid_nhs_numbers_are_refused_without_echoing_them(raw: str, reason: str) -> None:
-    with pytest.raises(ValueError, match=reason) as caught:
+    with pytest.raises(ValueError) as caught:
         normalise_nhs_number(raw)
-    assert raw.strip() == "" or raw not in str(caught.value)
+    assert str(caught.value) == reason  # the caller's words: exactly these, never the number itself
 
 
 @pytest.mark.parametrize(
@@ -60,8 +64,9 @@ def test_icd10_codes_are_normalised(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize("raw", ["J6", "69.0", "JJ9.0", "J69.", "J69.00000", "pneumonia", ""])
 def test_malformed_icd10_codes_are_refused(raw: str) -> None:
-    with pytest.raises(ValueError, match="ICD-10"):
+    with pytest.raises(ValueError) as caught:
         normalise_icd10(raw)
+    assert str(caught.value) == "not an ICD-10 code (a letter, two digits, optionally a dot and up to 4 more)"
 
 
 @pytest.mark.parametrize(
