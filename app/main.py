@@ -12,7 +12,7 @@ from fastapi_offline import FastAPIOffline
 
 from app.areas.router import router as areas_router
 from app.audit.router import router as audit_router
-from app.audit.service import record_denial
+from app.audit.service import audit_read, record_denial
 from app.auth.router import router as auth_router
 from app.auth.tokens import TokenService
 from app.core.clock import Clock, SystemClock
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.migration_head = head_revision(settings)
 
     install_problem_handlers(app, on_denied=record_denial, render_page=render_problem)
+    app.state.before_commit = audit_read
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, clock=app.state.clock)
     routers = (
         health_router,

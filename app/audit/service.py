@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.audit.models import AuditEvent
-from app.auth.policy import Role
+from app.auth.policy import UNAUDITED_READS, Role
 from app.auth.service import Principal
 from app.core.bulk_insert import insert_rows
 from app.core.clock import Clock
@@ -46,6 +46,7 @@ async def record(
         principal=principal, action=action, outcome=outcome, at=at, object_type=object_type, object_ids=object_ids
     )
     await insert_rows(session, AuditEvent, rows)
+    session.info[AUDITED] = True  # this transaction has its audit row: no generic one is needed (audit_read)
 
 
 def record_rows(
@@ -97,6 +98,32 @@ async def record_denial(request: Request, exc: ProblemError) -> None:
     except Exception as error:
         # The refusal still stands; a failure to audit it is an operational alarm, not the caller's.
         log.error("audit write failed", extra={"error_type": type(error).__name__})
+
+
+AUDITED = "leder.audited"
+
+
+async def audit_read(request: Request, session: AsyncSession) -> None:
+    """Every read is audited, by construction: called by the request's transaction before it commits, this
+    records a read that its route did not audit itself (reads of reference data excepted: UNAUDITED_READS).
+    A route may record richer rows (one per notification on a page); then this adds nothing."""
+    action = getattr(request.state, "action", None)
+    principal = getattr(request.state, "principal", None)
+    if request.method != "GET" or principal is None or action is None or action in UNAUDITED_READS:
+        return
+    if session.info.get(AUDITED):
+        return
+    object_type, object_id = _object_of(request)
+    clock: Clock = request.app.state.clock
+    await record(
+        session,
+        principal=principal,
+        action=action.value,
+        outcome="allowed",
+        at=clock.now(),
+        object_type=object_type,
+        object_ids=[object_id] if object_id else [],
+    )
 
 
 _OBJECT_PARAMS = {"notification_id": "notification", "user_id": "user", "ods_code": "area"}

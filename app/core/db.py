@@ -111,6 +111,9 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with writer_turn(request.app.state.writer_turns), sessionmaker() as session:
         try:
             yield session
+            before_commit = getattr(request.app.state, "before_commit", None)
+            if before_commit is not None:
+                await before_commit(request, session)  # the read's audit row (app.audit.service.audit_read)
             await session.commit()
         except BaseException:
             await session.rollback()
