@@ -59,6 +59,7 @@ async def test_every_get_route_audits_its_read(api, world, browser):  # noqa: F8
         path = context.path
         if not isinstance(route, APIRoute) or "GET" not in (route.methods or set()) or path in NOT_AUDITED:
             continue
+        assert path is not None
         url = path
         for name in route.param_convertors:
             url = url.replace(f"{{{name}}}", values.get(name, str(uuid.uuid4())))
