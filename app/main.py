@@ -17,6 +17,7 @@ from app.auth.router import router as auth_router
 from app.auth.tokens import TokenService
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
+from app.core.cursors import CursorCodec
 from app.core.db import create_engine, create_sessionmaker, writer_turns
 from app.core.errors import install_problem_handlers, unavailable_responses
 from app.core.logging import configure_logging
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.sessionmaker = sessionmaker
     app.state.writer_turns = turns
     app.state.tokens = TokenService(settings, app.state.clock)
+    app.state.cursors = CursorCodec(settings.signing_key)
     app.state.migration_head = head_revision(settings)
 
     install_problem_handlers(app, on_denied=record_denial, render_page=render_problem)

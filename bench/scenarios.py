@@ -21,8 +21,7 @@ from app.auth.service import CLIENT_SUBJECT, USER_SUBJECT
 from app.auth.tokens import TokenService
 from app.core.clock import SystemClock
 from app.core.config import Settings
-from app.notifications.models import Notification
-from app.notifications.service import SortOrder, encode_cursor
+from app.core.cursors import CursorCodec
 from bench.population import CLIENT_ID
 
 Request = dict[str, Any]
@@ -126,10 +125,10 @@ def deep_pages(connection: psycopg.Connection[Any], actors: Actors, count: int, 
     rows = connection.execute("SELECT id, notified_on FROM notification ORDER BY random() LIMIT %s", (count,))
     headers = actors.headers(user(actors.national), reference=False)
     requests = []
+    cursors = CursorCodec(actors.settings.signing_key)
     for notification_id, notified_on in rows:
-        # The service's own cursor encoding, given a transient row with the two columns the `notified` order reads.
-        row = Notification(id=notification_id, notified_on=notified_on)  # type: ignore[call-arg]
-        cursor = encode_cursor(row, SortOrder.notified, today)
+        # The service's own cursor, as national oversight's list (by notified month) gives it.
+        cursor = cursors.encode(["notified_month", notified_on.year * 100 + notified_on.month, str(notification_id)])
         requests.append(
             {"method": "GET", "path": f"/notifications?sort=notified&limit=50&cursor={cursor}", "headers": headers}
         )

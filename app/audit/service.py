@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +19,7 @@ from app.auth.policy import UNAUDITED_READS, Role
 from app.auth.service import Principal
 from app.core.bulk_insert import insert_rows
 from app.core.clock import Clock
+from app.core.cursors import CursorCodec
 from app.core.errors import ProblemError, invalid_field
 from app.core.logging import request_id_var
 
@@ -154,7 +152,12 @@ def readable_by(principal: Principal) -> ColumnElement[bool]:
 
 
 async def list_events(
-    session: AsyncSession, principal: Principal, filters: AuditFilters, limit: int, cursor: str | None
+    session: AsyncSession,
+    principal: Principal,
+    filters: AuditFilters,
+    limit: int,
+    cursor: str | None,
+    cursors: CursorCodec,
 ) -> tuple[Sequence[AuditEvent], str | None]:
     """A page of the trail, oldest first, the row id breaking ties (keyset paging, as for notifications)."""
     at, ident = col(AuditEvent.at), col(AuditEvent.id)
@@ -168,26 +171,21 @@ async def list_events(
     if filters.at_to is not None:
         conditions.append(at < filters.at_to)
     if cursor is not None:
-        after_at, after_id = decode_cursor(cursor)
+        after_at, after_id = _position(cursors.decode(cursor, "the audit trail"))
         conditions.append(or_(at > after_at, and_(at == after_at, ident > after_id)))
     query = select(AuditEvent).where(*conditions).order_by(at, ident).limit(limit + 1)
     rows = list((await session.exec(query)).all())
     page, more = rows[:limit], len(rows) > limit
-    return page, encode_cursor(page[-1]) if more else None
+    return page, cursors.encode([page[-1].at.isoformat(), page[-1].id]) if more else None
 
 
-def encode_cursor(last: AuditEvent) -> str:
-    raw = json.dumps([last.at.isoformat(), last.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def _position(position: list[Any]) -> tuple[datetime, int]:
+    """What our own cursor holds; anything else (an old or foreign payload) is a 422 like a bad cursor."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at_text, ident = json.loads(raw)
+        at_text, ident = position
         at = datetime.fromisoformat(at_text)
         if at.tzinfo is None or not isinstance(ident, int) or not 0 < ident < 2**31:  # integer column
             raise ValueError("not a position in the trail")
         return at, ident
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError):
         raise invalid_field("cursor", "not a cursor this service issued", location="query") from None

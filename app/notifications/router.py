@@ -9,16 +9,18 @@ from app.auth.deps import ClockDep, allow
 from app.auth.policy import Action
 from app.auth.service import Principal
 from app.core.clock import uk_date
+from app.core.cursors import MAX_CURSOR_LENGTH
 from app.core.db import SessionDep
 from app.core.errors import invalid_field, problem_responses
 from app.core.etag import etag
-from app.core.types import FilterDay
 from app.idempotency import service as idempotency
-from app.notifications import batch, service
+from app.notifications import batch, periods, service
 from app.notifications.batch import BatchCreate, BatchResult
 from app.notifications.enums import Stage
 from app.notifications.schemas import NotificationCreate, NotificationPage, NotificationView
 from app.sla.clock import SlaState
+
+MONTHS = "National oversight gives months only (`2026-09`)."
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -108,18 +110,28 @@ async def list_notifications(
     request: Request,
     area: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{3,6}$", description="ODS code")] = None,
     stage: Stage | None = None,
-    notified_from: Annotated[FilterDay | None, Query(description="Notified on or after (UK date).")] = None,
-    notified_to: Annotated[FilterDay | None, Query(description="Notified on or before (UK date).")] = None,
+    notified_from: Annotated[
+        str | None, Query(pattern=periods.PATTERN, description=f"Notified on or after this day or month. {MONTHS}")
+    ] = None,
+    notified_to: Annotated[
+        str | None, Query(pattern=periods.PATTERN, description=f"Notified on or before this day or month. {MONTHS}")
+    ] = None,
     unallocated: Annotated[bool | None, Query(description="Open and not allocated to a reviewer.")] = None,
     reviewer_id: uuid.UUID | None = None,
     sla_state: Annotated[SlaState | None, Query(description="By the hold-adjusted clock, today.")] = None,
-    due_before: Annotated[FilterDay | None, Query(description="Open, and due on or before this date.")] = None,
+    due_before: Annotated[
+        str | None,
+        Query(pattern=periods.PATTERN, description=f"Open, and due on or before this day or month. {MONTHS}"),
+    ] = None,
     hold_overdue: Annotated[bool | None, Query(description="On a hold past its expected end date.")] = None,
-    sort: Annotated[service.SortOrder, Query(description="`notified`: oldest first; `due`: nearest due first.")] = (
-        service.SortOrder.notified
-    ),
+    sort: Annotated[
+        service.SortOrder,
+        Query(description="`notified`: oldest first; `due`: nearest due first (not for national oversight)."),
+    ] = service.SortOrder.notified,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the page before.")
+    ] = None,
 ) -> NotificationPage:
     """The notifications the caller may see, a page at a time.
 
@@ -127,12 +139,22 @@ async def list_notifications(
     (what will breach within the at-risk window), `hold_overdue=true`.
     """
     now = clock.now()
+    if sort is service.SortOrder.due and periods.months_only(principal):
+        raise invalid_field("sort", "national oversight lists by notified month only", location="query")
     filters = service.NotificationFilters(
-        area, stage, notified_from, notified_to, unallocated, reviewer_id, sla_state, due_before, hold_overdue
+        area,
+        stage,
+        periods.period_bound(notified_from, "notified_from", principal, end=False),
+        periods.period_bound(notified_to, "notified_to", principal, end=True),
+        unallocated,
+        reviewer_id,
+        sla_state,
+        periods.period_bound(due_before, "due_before", principal, end=True),
+        hold_overdue,
     )
     at_risk_days = _at_risk_days(request)
     rows, next_cursor = await service.list_notifications(
-        session, principal, filters, sort, limit, cursor, now, at_risk_days
+        session, principal, filters, sort, limit, cursor, request.app.state.cursors, now, at_risk_days
     )
     related = await service.load_related(session, [row.id for row in rows])
     today = uk_date(now)

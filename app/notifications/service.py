@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, false, true, tuple_
+from sqlalchemy import ColumnElement, and_, exists, extract, false, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +20,7 @@ from app.audit import service as audit
 from app.auth.policy import Action, Role
 from app.auth.service import Principal
 from app.core.clock import uk_date
+from app.core.cursors import CursorCodec
 from app.core.errors import Conflict, NotFound, invalid_field
 from app.flags.models import BiasFlag
 from app.flags.schemas import FlagPublic
@@ -31,6 +29,7 @@ from app.idempotency import service as idempotency
 from app.notifications import intake
 from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
 from app.notifications.models import Notification
+from app.notifications.periods import months_only
 from app.notifications.recording import NewRows
 from app.notifications.rules import age_band
 from app.notifications.schemas import (
@@ -208,22 +207,22 @@ async def list_notifications(
     sort: SortOrder,
     limit: int,
     cursor: str | None,
+    cursors: CursorCodec,
     now: datetime,
     at_risk_days: int,
 ) -> tuple[Sequence[Notification], str | None]:
     """A page in the chosen order, with the notification id breaking ties.
 
     Keyset paging: a page costs the same at any depth, and rows added meanwhile are neither
-    skipped nor repeated.
+    skipped nor repeated. National oversight's order is by notified month, so that neither the order nor the
+    (encrypted) cursor says more than the month (app.notifications.periods).
     """
     today = uk_date(now)
     page_ids = select(Notification.id).where(readable_by(principal), *_conditions(filters, today, at_risk_days))
-    key = cast(
-        ColumnElement[Any],
-        col(Notification.notified_on) if sort is SortOrder.notified else sla.live_due_ordinal(today),
-    )
+    order = _order(sort, principal)
+    key = _ORDER_KEYS[order](today)
     if cursor is not None:
-        after_key, after_id = decode_cursor(cursor, sort)
+        after_key, after_id = _position(cursors.decode(cursor, "this list"), order)
         # A row comparison, which PostgreSQL answers from an index on (key, id); an OR of the two is a scan.
         page_ids = page_ids.where(tuple_(key, col(Notification.id)) > tuple_(after_key, after_id))
     page_ids = page_ids.order_by(key, col(Notification.id)).limit(limit + 1)
@@ -233,7 +232,7 @@ async def list_notifications(
     rows = list((await session.exec(query)).all())
     page, more = rows[:limit], len(rows) > limit
     await _audit(session, principal, Action.notification_read, now, page)
-    return page, encode_cursor(page[-1], sort, today) if more else None
+    return page, cursors.encode([order, _key_of(page[-1], order, today), str(page[-1].id)]) if more else None
 
 
 def _conditions(filters: NotificationFilters, today: date, at_risk_days: int) -> list[ColumnElement[bool]]:
@@ -269,32 +268,48 @@ def _conditions(filters: NotificationFilters, today: date, at_risk_days: int) ->
     return conditions
 
 
-def encode_cursor(last: Notification, sort: SortOrder, today: date) -> str:
-    if sort is SortOrder.notified:
-        key: object = last.notified_on.isoformat()
-    else:
-        paused = last.sla_paused_since_ordinal
-        key = last.sla_due_ordinal + (today.toordinal() - paused if paused is not None else 0)
-    raw = json.dumps([sort.value, key, str(last.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _order(sort: SortOrder, principal: Principal) -> str:
+    if sort is SortOrder.due:
+        return "due"
+    return "notified_month" if months_only(principal) else "notified"
 
 
-def _day_number(key: object) -> int:
-    if not isinstance(key, int) or not date.min.toordinal() <= key <= date.max.toordinal():
-        raise ValueError("not a day number")  # unbounded integers overflow SQLite's
-    return key
+_NOTIFIED_MONTH = extract("year", col(Notification.notified_on)) * 100 + extract("month", col(Notification.notified_on))
+_ORDER_KEYS: dict[str, Callable[[date], ColumnElement[Any]]] = {
+    "notified": lambda today: cast(ColumnElement[Any], col(Notification.notified_on)),
+    "notified_month": lambda today: _NOTIFIED_MONTH,
+    "due": sla.live_due_ordinal,
+}
 
 
-def decode_cursor(cursor: str, sort: SortOrder) -> tuple[Any, uuid.UUID]:
+def _key_of(last: Notification, order: str, today: date) -> object:
+    if order == "notified":
+        return last.notified_on.isoformat()
+    if order == "notified_month":
+        return last.notified_on.year * 100 + last.notified_on.month
+    paused = last.sla_paused_since_ordinal
+    return last.sla_due_ordinal + (today.toordinal() - paused if paused is not None else 0)
+
+
+def _position(position: list[Any], order: str) -> tuple[Any, uuid.UUID]:
+    """The key and id inside one of our cursors, for this order; anything else is a 422 naming `cursor`."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, key, notification_id = json.loads(raw)
-        if cursor_sort != sort.value:
+        cursor_order, key, notification_id = position
+        if cursor_order != order:
             raise ValueError("cursor from another order")
-        parsed_key = date.fromisoformat(key) if sort is SortOrder.notified else _day_number(key)
-        return parsed_key, uuid.UUID(notification_id)
-    except (binascii.Error, ValueError, TypeError, AttributeError, UnicodeDecodeError):
+        if order == "notified":
+            parsed: Any = date.fromisoformat(key)
+        else:
+            parsed = _number(key)
+        return parsed, uuid.UUID(notification_id)
+    except (ValueError, TypeError, AttributeError):
         raise invalid_field("cursor", "not a cursor this service issued for this order", location="query") from None
+
+
+def _number(key: object) -> int:
+    if not isinstance(key, int) or not 0 <= key <= date.max.toordinal():
+        raise ValueError("not a day or month number")  # unbounded integers overflow SQLite's
+    return key
 
 
 async def _audit(
