@@ -5,7 +5,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import IntegratorClient
 from app.core.rate_limits import RateLimitEvent
 from app.events.models import OutboxEvent
-from app.families.models import FamilyInvitation, FamilyMessage, FamilySession, FamilySummary
+from app.families.models import FamilyInvitation, FamilyMessage, FamilySummary
 from app.findings.models import FindingsRecord, FindingsVersion
 from app.flags.models import BiasFlag
 from app.idempotency.models import IdempotencyRecord
@@ -24,7 +24,6 @@ __all__ = [
     "BiasFlag",
     "FamilyInvitation",
     "FamilyMessage",
-    "FamilySession",
     "FamilySummary",
     "FeedPosition",
     "FindingsRecord",

@@ -50,7 +50,6 @@ class Action(StrEnum):
     family_summary_choose = "family.summary_choose"
     family_summary_read = "family.summary_read"
     family_summary_manage = "family.summary_manage"
-    family_sign_out = "family.sign_out"
     concern_manage = "concern.manage"
     findings_read = "findings.read"
     findings_write = "findings.write"
@@ -86,7 +85,6 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.family_summary_choose: frozenset({Role.family}),
     Action.family_summary_read: frozenset({Role.family}),  # only once complete, asked for and released
     Action.family_summary_manage: frozenset({Role.coordinator}),
-    Action.family_sign_out: frozenset({Role.family}),
     Action.concern_manage: frozenset({Role.coordinator, Role.reviewer}),
     Action.findings_read: frozenset({Role.coordinator, Role.reviewer}),
     Action.findings_write: frozenset({Role.reviewer}),  # the reviewer allocated (object-level check)

@@ -18,7 +18,7 @@ from app.auth.models import IntegratorClient
 from app.auth.policy import Role, Scope
 from app.auth.tokens import InvalidToken, TokenIssuer, TokenService, VerifiedToken
 from app.core.errors import invalid_field
-from app.families.models import FamilyInvitation, FamilySession
+from app.families.models import FamilyInvitation
 from app.users.models import StaffUser
 
 USER_SUBJECT = "user:"
@@ -40,7 +40,6 @@ class Principal:
     # A family principal follows one review, through one invitation.
     notification_id: uuid.UUID | None = None
     invitation_id: uuid.UUID | None = None
-    family_session_id: uuid.UUID | None = None
 
     def acts_for_area(self, ods_code: str) -> bool:
         """May this principal act on records of this area (before any role-specific narrowing)?"""
@@ -73,25 +72,13 @@ async def resolve_principal(session: AsyncSession, token: VerifiedToken, now: da
         # Revocation and expiry end every session made with the invitation, at once.
         if invitation is None or invitation.revoked_at is not None or invitation.expires_at <= now:
             raise InvalidToken("invitation no longer valid")
-        # Signing out ends the one session the token names, at once.
-        visit = await _family_session(session, token.claims.get("sid"))
-        if visit is None or visit.invitation_id != invitation.id or visit.ended_at is not None:
-            raise InvalidToken("session ended")
         return Principal(
             subject=token.subject,
             role=Role.family,
             notification_id=invitation.notification_id,
             invitation_id=invitation.id,
-            family_session_id=visit.id,
         )
     raise InvalidToken("invalid token")
-
-
-async def _family_session(session: AsyncSession, sid: object) -> FamilySession | None:
-    try:
-        return await session.get(FamilySession, uuid.UUID(str(sid)))
-    except ValueError:
-        return None
 
 
 def _staff_principal(user: StaffUser | None) -> Principal:

@@ -60,15 +60,3 @@ class FamilySummary(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     released_at: datetime = utc_field()
     released_by: str = Field(max_length=80)
-
-
-class FamilySession(SQLModel, table=True):
-    """One signed-in visit with an invitation's code: its token names it (`sid`), and signing out ends it here,
-    so the token stops working at once, not when it expires."""
-
-    __tablename__ = "family_session"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    invitation_id: uuid.UUID = Field(foreign_key="family_invitation.id", index=True)
-    started_at: datetime = utc_field()
-    ended_at: datetime | None = utc_field(nullable=True, default=None)

@@ -11,14 +11,11 @@ from pydantic import ValidationError
 
 from app.audit import service as audit
 from app.auth.deps import ClockDep, TokensDep
-from app.auth.policy import Action, Role
-from app.auth.service import resolve_principal
-from app.auth.tokens import InvalidToken
+from app.auth.policy import Action
 from app.core.db import SessionDep
 from app.families import service
 from app.families.schemas import MessageCreate
 from app.families.web import (
-    COOKIE,
     PREFIX,
     STYLESHEET,
     check_form_token,
@@ -83,18 +80,8 @@ async def sign_in(
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request, session: SessionDep, tokens: TokensDep, clock: ClockDep) -> Response:
+async def sign_out(request: Request) -> Response:
     same_site_only(request)
-    # End the session the cookie names, so that a copy of the cookie stops working too; a session that has
-    # already ended (or none at all) still signs out.
-    token = request.cookies.get(COOKIE)
-    if token:
-        try:
-            principal = await resolve_principal(session, tokens.verify(token), clock.now())
-        except InvalidToken:
-            principal = None
-        if principal is not None and principal.role is Role.family:
-            await service.sign_out(session, principal, clock.now())
     response = RedirectResponse(f"{PREFIX}?signed_out=true", status_code=303)
     clear_session_cookie(response, request.app.state.settings)
     return response

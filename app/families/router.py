@@ -129,15 +129,6 @@ async def request_focused_review(ctx: FamilyRequester, session: SessionDep) -> F
     return await service.review_for(session, ctx.principal, ctx)
 
 
-FamilySigningOut = Annotated[Context, Depends(acting(Action.family_sign_out))]
-
-
-@family_router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 403))
-async def sign_out(ctx: FamilySigningOut, session: SessionDep) -> None:
-    """End this session now: its token stops working at once. The family signs in again with the same code."""
-    await service.sign_out(session, ctx.principal, ctx.now)
-
-
 FamilyChooser = Annotated[Context, Depends(acting(Action.family_summary_choose))]
 FamilySummaryReader = Annotated[Context, Depends(acting(Action.family_summary_read))]
 

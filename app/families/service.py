@@ -22,7 +22,7 @@ from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
 from app.events.service import EventType, emit
 from app.families.codes import code_hash, new_code
-from app.families.models import FamilyInvitation, FamilyMessage, FamilySession, FamilySummary
+from app.families.models import FamilyInvitation, FamilyMessage, FamilySummary
 from app.families.schemas import (
     FamilyReview,
     FamilySummaryPublic,
@@ -136,21 +136,8 @@ async def exchange(
         rate_limits.count_attempt(session, client_key, now)
         return Exchange()
     lifetime = min(timedelta(seconds=settings.family_session_ttl_seconds), invitation.expires_at - now)
-    visit = FamilySession(invitation_id=invitation.id, started_at=now)
-    session.add(visit)
-    token = tokens.issue(f"{FAMILY_SUBJECT}{invitation.id}", lifetime, {"sid": str(visit.id)})
-    return Exchange(token=token, expires_in=int(lifetime.total_seconds()))
-
-
-async def sign_out(session: AsyncSession, principal: Principal, now: datetime) -> None:
-    """End the caller's session: its token stops working now (the invitation's other sessions go on)."""
-    visit = await session.get(FamilySession, principal.family_session_id) if principal.family_session_id else None
-    if visit is not None and visit.ended_at is None:
-        visit.ended_at = now
-    await audit.record(
-        session, principal=principal, action="family.sign_out", outcome="allowed", at=now,
-        object_type="notification", object_ids=[str(principal.notification_id)],
-    )  # fmt: skip
+    return Exchange(token=tokens.issue(f"{FAMILY_SUBJECT}{invitation.id}", lifetime),
+                    expires_in=int(lifetime.total_seconds()))  # fmt: skip
 
 
 async def start_session(
