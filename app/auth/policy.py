@@ -44,6 +44,7 @@ class Action(StrEnum):
     flag_dismiss = "flag.dismiss"
     family_invitations_manage = "family.invitations_manage"
     family_review_read = "family.review_read"
+    family_sign_out = "family.sign_out"
     family_focused_review_request = "family.focused_review_request"
     family_message_send = "family.message_send"
     family_message_read = "family.message_read"
@@ -79,6 +80,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.flag_dismiss: frozenset({Role.coordinator}),
     Action.family_invitations_manage: frozenset({Role.coordinator}),
     Action.family_review_read: frozenset({Role.family}),
+    Action.family_sign_out: frozenset({Role.family}),
     Action.family_focused_review_request: frozenset({Role.family}),
     Action.family_message_send: frozenset({Role.family}),
     Action.family_message_read: frozenset({Role.family}),

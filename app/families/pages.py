@@ -16,6 +16,7 @@ from app.core.db import SessionDep
 from app.families import service
 from app.families.schemas import MessageCreate
 from app.families.web import (
+    COOKIE,
     PREFIX,
     STYLESHEET,
     check_form_token,
@@ -72,7 +73,7 @@ async def sign_in(
         response.headers["Retry-After"] = str(result.retry_after)
         return response
     if result.token is None:
-        error = "That code did not work. Check it, or ask the local team for a new one: each code works once."
+        error = "That code did not work. Check it, or ask the local team for a new one."
         return render(request, "start.html", 401, error=error)
     response = RedirectResponse(f"{PREFIX}/review", status_code=303)
     set_session_cookie(response, settings, result.token, result.expires_in)
@@ -80,8 +81,10 @@ async def sign_in(
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, session: SessionDep, tokens: TokensDep, clock: ClockDep) -> Response:
     same_site_only(request)
+    # The session ends on the server too, at once: a copy of the cookie no longer works.
+    await service.sign_out_token(session, tokens, request.cookies.get(COOKIE), clock.now())
     response = RedirectResponse(f"{PREFIX}?signed_out=true", status_code=303)
     clear_session_cookie(response, request.app.state.settings)
     return response

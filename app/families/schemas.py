@@ -35,8 +35,11 @@ class InvitationPublic(BaseModel):
     contact_preference: ContactPreference
     contact: str | None
     created_at: datetime
-    expires_at: datetime
-    used_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="A fixed end, if any; otherwise the code works until the days after the review closes."
+    )
+    used_at: datetime | None = Field(description="The family's first sign-in.")
+    last_visit_at: datetime | None = Field(description="The family's latest sign-in or page read.")
     revoked_at: datetime | None
     wants_summary: bool = Field(description="The family asked to receive the summary of the completed review.")
 
