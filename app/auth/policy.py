@@ -56,6 +56,7 @@ class Action(StrEnum):
     findings_write = "findings.write"
     area_read = "area.read"
     area_manage = "area.manage"
+    area_contact_manage = "area.contact_manage"
     user_manage = "user.manage"
     events_read = "events.read"
     webhooks_manage = "webhooks.manage"
@@ -92,6 +93,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.findings_write: frozenset({Role.reviewer}),  # the reviewer allocated (object-level check)
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),
     Action.area_manage: frozenset({Role.admin}),
+    Action.area_contact_manage: frozenset({Role.admin, Role.coordinator}),  # coordinators: their own area
     Action.user_manage: frozenset({Role.admin}),
     Action.events_read: frozenset({Role.integrator}),  # limited to the client's areas
     Action.webhooks_manage: frozenset({Role.integrator}),  # their own endpoints only

@@ -13,6 +13,7 @@ from app.audit import service as audit
 from app.auth.deps import ClockDep, TokensDep
 from app.auth.policy import Action
 from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.families import service
 from app.families.schemas import MessageCreate
 from app.families.web import (
@@ -103,7 +104,7 @@ async def _review_page(
         request, "review.html", status_code,
         review=review, messages=messages, steps=STEPS, step=STEP_OF_STAGE.get(Stage(review.stage)),
         open=review.stage not in (Stage.completed, Stage.excluded),
-        form_token=form_token_for(request), anchors=ERROR_ANCHORS,
+        form_token=form_token_for(request), anchors=ERROR_ANCHORS, team=review.team, team_contact=review.team_contact,
         acknowledge_days=request.app.state.settings.concern_acknowledgement_working_days,
         **form,
     )  # fmt: skip
@@ -164,8 +165,13 @@ async def choose_summary(
 
 @router.get("/summary")
 async def summary_page(request: Request, ctx: SummaryReader, session: SessionDep) -> Response:
-    summary = await service.summary_for_family(session, ctx)
-    return render(request, "summary.html", summary=summary)
+    team, team_contact = await service.family_team(session, ctx.principal)
+    try:
+        summary = await service.summary_for_family(session, ctx)
+    except NotFound:
+        # Not "page not found": the page is real, the summary just is not there to read yet.
+        return render(request, "not-ready.html", 404, team=team, team_contact=team_contact)
+    return render(request, "summary.html", summary=summary, team=team, team_contact=team_contact)
 
 
 @router.get("/style.css")

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.areas import contact as area_contact
 from app.areas.models import Area
 from app.audit import service as audit
 from app.auth.policy import Action
@@ -31,6 +32,7 @@ from app.families.schemas import (
     MessageCreate,
     MessageKind,
     StaffMessagePublic,
+    TeamContact,
 )
 from app.families.words import HOLD_WORDS, STAGE_WORDS
 from app.families.working_days import add_working_days
@@ -187,7 +189,7 @@ async def review_for(session: AsyncSession, principal: Principal, ctx: Context) 
     holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
     clocks = sla.sla_of(notification, holds, ctx.today, ctx.at_risk_days)
     current_hold = next((h for h in holds if h.ended_at is None), None)
-    area = await session.get(Area, notification.area_ods)
+    team, contact = await team_of(session, notification)
     open_review = notification.stage not in (Stage.completed, Stage.excluded)
     return FamilyReview(
         stage=notification.stage,
@@ -196,11 +198,31 @@ async def review_for(session: AsyncSession, principal: Principal, ctx: Context) 
         hold_in_words=HOLD_WORDS[OtherProcess(current_hold.reason)] if current_hold else None,
         expected_completion_on=clocks.hold_adjusted.due_on if clocks and open_review else None,
         completed_on=notification.completed_on,
-        team=f"The LeDeR team at {area.name}" if area else "Your local LeDeR team",
+        team=team,
+        team_contact=contact,
         focused_review_requested=notification.focused_review_requested_by_family,
         summary_requested=(await _own_invitation(session, principal)).wants_summary,
         summary_available=await _readable_summary(session, principal, notification) is not None,
     )
+
+
+async def team_of(session: AsyncSession, notification: Notification) -> tuple[str, TeamContact | None]:
+    """Who the family contacts about the review, and how (the area's contact details, if set)."""
+    area = await session.get(Area, notification.area_ods)
+    team = f"The LeDeR team at {area.name}" if area else "Your local LeDeR team"
+    found = await area_contact.for_area(session, notification.area_ods)
+    if found is None or not (found.email or found.phone or found.postal_address):
+        return team, None
+    return team, TeamContact(
+        email=found.email,
+        phone=area_contact.phone_for_people(found.phone) if found.phone else None,
+        phone_e164=found.phone,
+        postal_address=found.postal_address.split("\n") if found.postal_address else [],
+    )
+
+
+async def family_team(session: AsyncSession, principal: Principal) -> tuple[str, TeamContact | None]:
+    return await team_of(session, await _family_notification(session, principal))
 
 
 async def request_focused_review(session: AsyncSession, principal: Principal, ctx: Context) -> None:

@@ -1,4 +1,5 @@
-"""Family codes last for the review: sessions kept server-side, invitations' last visit, no fixed expiry.
+"""Family codes last for the review: sessions kept server-side, invitations' last visit, no fixed expiry;
+areas' contact details.
 
 Revision ID: 4f7c2a91d0e3
 Revises: 915adcbd0613
@@ -36,9 +37,22 @@ def upgrade() -> None:
         batch_op.alter_column("expires_at", existing_type=sa.DateTime(timezone=True), nullable=True)
     # Codes given out before now last for the review too (they had a fixed 28 days).
     op.execute("UPDATE family_invitation SET expires_at = NULL")
+    op.create_table(
+        "area_contact",
+        sa.Column("area_ods", sa.String(length=6), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=True),
+        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("postal_address", sa.String(length=500), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.String(length=80), nullable=False),
+        sa.ForeignKeyConstraint(["area_ods"], ["area.ods_code"]),
+        sa.PrimaryKeyConstraint("area_ods"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("area_contact")
     op.execute("UPDATE family_invitation SET expires_at = created_at WHERE expires_at IS NULL")
     with op.batch_alter_table("family_invitation", schema=None) as batch_op:
         batch_op.alter_column("expires_at", existing_type=sa.DateTime(timezone=True), nullable=False)

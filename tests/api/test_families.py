@@ -19,6 +19,7 @@ FAMILY_FIELDS = {
     "expected_completion_on",
     "completed_on",
     "team",
+    "team_contact",
     "focused_review_requested",
     "summary_requested",
     "summary_available",
@@ -58,6 +59,16 @@ async def test_a_family_follows_the_review_in_plain_words(api, flow):
     assert "GP records" in body["stage_in_words"]
     assert body["expected_completion_on"] == "2025-09-17"
     assert body["team"] == "The LeDeR team at Area 15F"
+    assert body["team_contact"] is None  # the area has not said yet
+    contact = {"email": "leder@leeds.example.nhs.uk", "phone": "+44 113 496 0000", "postal_address": "LS1 4HR"}
+    put = await api.put("/areas/15F/contact", json=contact, headers={**flow.coordinator.headers, "If-Match": '"0"'})
+    assert put.status_code == 200
+    assert (await api.get("/family/review", headers=family)).json()["team_contact"] == {
+        "email": "leder@leeds.example.nhs.uk",
+        "phone": "0113 496 0000",
+        "phone_e164": "+441134960000",
+        "postal_address": ["LS1 4HR"],
+    }
     for secret in ("9434765919", "Joan", "Example", "grade", "pen_portrait", str(flow.reviewer.user.id)):
         assert secret not in review.text
 

@@ -163,7 +163,8 @@ async def test_the_released_summary_is_read_on_its_page(api, flow, browser):
     await browser.post(f"{PAGES}/summary-preference", data={"wants_summary": "yes", "form_token": token})
     missing = await browser.get(f"{PAGES}/summary")
     assert missing.status_code == 404
-    assert "There is no summary to read yet." in missing.text
+    assert "<h1>The summary is not ready yet</h1>" in missing.text
+    assert "Page not found" not in missing.text
     text = "The care was good.\nThe team learned about <b>communication</b>."
     released = await api.put(
         f"/notifications/{case.id}/family-summary", json={"text": text}, headers=flow.coordinator.headers
@@ -240,3 +241,23 @@ async def test_the_stylesheet_is_served_from_here(browser):
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
     assert "http" not in css.text  # nothing fetched from elsewhere
+
+
+async def test_every_page_names_who_to_contact_and_the_review_page_shows_how(api, flow, browser, world):
+    case = await flow.reach("completed")
+    code = (await invite(api, flow, case))["code"]
+    start = await browser.get(PAGES)
+    assert "contact the local LeDeR team who gave you your code" in start.text  # no area known yet
+    await sign_in(browser, code)
+    before = await browser.get(f"{PAGES}/review")
+    assert "please contact the LeDeR team at Area 15F." in before.text
+    contact = {"email": "leder@leeds.example.nhs.uk", "phone": "0113 496 0000", "postal_address": "LeDeR team\nLS1 4HR"}
+    saved = await api.put("/areas/15F/contact", json=contact, headers={**flow.coordinator.headers, "If-Match": '"0"'})
+    assert saved.status_code == 200
+    for path in ("/review", "/summary"):
+        page = await browser.get(f"{PAGES}{path}")
+        assert 'href="tel:+441134960000">0113 496 0000</a>' in page.text, path
+        assert 'href="mailto:leder@leeds.example.nhs.uk"' in page.text, path
+        assert "LeDeR team<br>LS1 4HR" in page.text, path
+    rows = await world.audit_rows(action="family.review_read")
+    assert rows and rows[-1].object_id == str(case.id)  # the page's read is audited
