@@ -142,5 +142,5 @@ async def load_demo(session: AsyncSession, settings: Settings, *, if_empty: bool
          "contact": "relative@leder-demo.org.uk"}
     )  # fmt: skip
     _, code = await invite(session, ctx, first, invitation)
-    lines += ["", f"A family invitation code for the family pages at /for-families (works once): {code}"]
+    lines += ["", f"A family invitation code for the family pages at /for-families (use it each time): {code}"]
     return lines

@@ -105,6 +105,7 @@ async def _review_page(
         review=review, messages=messages, steps=STEPS, step=STEP_OF_STAGE.get(Stage(review.stage)),
         open=review.stage not in (Stage.completed, Stage.excluded),
         form_token=form_token_for(request), anchors=ERROR_ANCHORS, team=review.team, team_contact=review.team_contact,
+        contact_above=True,
         acknowledge_days=request.app.state.settings.concern_acknowledgement_working_days,
         **form,
     )  # fmt: skip
