@@ -97,7 +97,9 @@ async def test_the_code_is_shown_once_and_stored_only_as_a_hash(api, flow, world
     assert "Mary" not in str(history)
 
 
-async def test_the_same_code_signs_in_again_and_again_and_the_coordinator_sees_the_last_visit(api, flow, clock):
+async def test_the_same_code_signs_in_again_and_again_and_the_coordinator_sees_the_last_visit(
+    api, flow, clock, settings
+):
     case = await flow.notify()
     invited = await invite(api, flow, case)
     listing = f"/notifications/{case.id}/family-invitations"
@@ -111,6 +113,8 @@ async def test_the_same_code_signs_in_again_and_again_and_the_coordinator_sees_t
     assert listed["last_visit_at"] == clock.now().isoformat().replace("+00:00", "Z")
     assert listed["used_at"] != listed["last_visit_at"]  # the first sign-in is kept
     assert (await api.get("/family/review", headers=first)).status_code == 401  # idle for a week
+    for _ in range(settings.family_code_attempts_per_code + 2):  # right codes are never counted against it
+        await session_for(api, invited["code"])
 
 
 async def test_signing_out_ends_that_session_at_once_and_the_code_still_works(api, flow):
@@ -197,6 +201,17 @@ async def test_access_ends_90_days_after_the_review_completes(api, flow, clock, 
     assert (await api.get("/family/review", headers=family)).status_code == 200
     clock.set(clock.now() + timedelta(minutes=5))
     assert (await api.get("/family/review", headers=family)).status_code == 401
+    assert (await api.post("/family/session", json={"code": invited["code"]})).status_code == 401
+
+
+async def test_access_ends_90_days_after_the_review_is_excluded(api, flow, clock, settings):
+    case = await flow.notify()
+    invited = await invite(api, flow, case)
+    family = await session_for(api, invited["code"])
+    excluded = await flow.move(case, "excluded", flow.coordinator, "duplicate of an earlier notification")
+    assert excluded.status_code == 200
+    assert (await api.get("/family/review", headers=family)).status_code == 200  # still theirs to read
+    clock.set(clock.now() + timedelta(days=settings.family_access_days_after_review))
     assert (await api.post("/family/session", json={"code": invited["code"]})).status_code == 401
 
 
