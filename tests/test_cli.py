@@ -164,7 +164,7 @@ def test_demo_loads_once_with_if_empty(run):
     second = run("demo", "--if-empty")
     assert first.exit_code == second.exit_code == 0, first.output
     assert "12 fictional notifications" in first.output
-    assert re.search(r"family pages at /for-families \(works once\): ([0-9A-Z]{4}-){4}[0-9A-Z]{4}", first.output)
+    assert re.search(r"family pages at /for-families \(use it each time\): ([0-9A-Z]{4}-){4}[0-9A-Z]{4}", first.output)
     assert "nothing loaded" in second.output
 
 

@@ -42,7 +42,8 @@ async def authenticate(
         raise Unauthenticated("A bearer token is required.")
     try:
         clock: Clock = request.app.state.clock
-        principal = await resolve_principal(session, tokens.verify(credentials.credentials), clock.now())
+        verified = tokens.verify(credentials.credentials)
+        principal = await resolve_principal(session, verified, clock.now(), request.app.state.settings)
     except InvalidToken as exc:
         raise Unauthenticated(f"The bearer token was refused: {exc}.") from None
     request.state.principal = principal

@@ -44,6 +44,7 @@ class Action(StrEnum):
     flag_dismiss = "flag.dismiss"
     family_invitations_manage = "family.invitations_manage"
     family_review_read = "family.review_read"
+    family_sign_out = "family.sign_out"
     family_focused_review_request = "family.focused_review_request"
     family_message_send = "family.message_send"
     family_message_read = "family.message_read"
@@ -55,6 +56,7 @@ class Action(StrEnum):
     findings_write = "findings.write"
     area_read = "area.read"
     area_manage = "area.manage"
+    area_contact_manage = "area.contact_manage"
     user_manage = "user.manage"
     events_read = "events.read"
     webhooks_manage = "webhooks.manage"
@@ -79,6 +81,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.flag_dismiss: frozenset({Role.coordinator}),
     Action.family_invitations_manage: frozenset({Role.coordinator}),
     Action.family_review_read: frozenset({Role.family}),
+    Action.family_sign_out: frozenset({Role.family}),
     Action.family_focused_review_request: frozenset({Role.family}),
     Action.family_message_send: frozenset({Role.family}),
     Action.family_message_read: frozenset({Role.family}),
@@ -90,6 +93,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.findings_write: frozenset({Role.reviewer}),  # the reviewer allocated (object-level check)
     Action.area_read: frozenset(STAFF_ROLES | {Role.integrator}),
     Action.area_manage: frozenset({Role.admin}),
+    Action.area_contact_manage: frozenset({Role.admin, Role.coordinator}),  # coordinators: their own area
     Action.user_manage: frozenset({Role.admin}),
     Action.events_read: frozenset({Role.integrator}),  # limited to the client's areas
     Action.webhooks_manage: frozenset({Role.integrator}),  # their own endpoints only

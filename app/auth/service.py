@@ -17,7 +17,9 @@ from app.areas.models import Area
 from app.auth.models import IntegratorClient
 from app.auth.policy import Role, Scope
 from app.auth.tokens import InvalidToken, TokenIssuer, TokenService, VerifiedToken
+from app.core.config import Settings
 from app.core.errors import invalid_field
+from app.families import sessions as family_sessions
 from app.families.models import FamilyInvitation
 from app.users.models import StaffUser
 
@@ -40,6 +42,7 @@ class Principal:
     # A family principal follows one review, through one invitation.
     notification_id: uuid.UUID | None = None
     invitation_id: uuid.UUID | None = None
+    family_session_id: uuid.UUID | None = None  # the signed-in visit, which sign-out ends
 
     def acts_for_area(self, ods_code: str) -> bool:
         """May this principal act on records of this area (before any role-specific narrowing)?"""
@@ -50,7 +53,9 @@ class Principal:
         return False
 
 
-async def resolve_principal(session: AsyncSession, token: VerifiedToken, now: datetime) -> Principal:
+async def resolve_principal(
+    session: AsyncSession, token: VerifiedToken, now: datetime, settings: Settings
+) -> Principal:
     if token.issuer is TokenIssuer.external:
         user = (await session.exec(select(StaffUser).where(StaffUser.external_subject == token.subject))).first()
         return _staff_principal(user)
@@ -69,14 +74,17 @@ async def resolve_principal(session: AsyncSession, token: VerifiedToken, now: da
         except ValueError:
             raise InvalidToken("invalid token") from None
         invitation = await session.get(FamilyInvitation, invitation_id)
-        # Revocation and expiry end every session made with the invitation, at once.
-        if invitation is None or invitation.revoked_at is not None or invitation.expires_at <= now:
+        session_id = token.claims.get("sid")
+        if invitation is None or not isinstance(session_id, str):
             raise InvalidToken("invitation no longer valid")
+        # Sign-out, an idle spell, revocation and expiry end the session at once: checked on every request.
+        await family_sessions.check_and_touch(session, invitation, session_id, settings, now)
         return Principal(
             subject=token.subject,
             role=Role.family,
             notification_id=invitation.notification_id,
             invitation_id=invitation.id,
+            family_session_id=uuid.UUID(session_id),
         )
     raise InvalidToken("invalid token")
 

@@ -141,6 +141,6 @@ async def load_demo(session: AsyncSession, settings: Settings, *, if_empty: bool
         {"name": "Demo Relative", "relationship": "sister", "contact_preference": "email",
          "contact": "relative@leder-demo.org.uk"}
     )  # fmt: skip
-    _, code = await invite(session, ctx, first, invitation, settings.family_invitation_ttl_days)
-    lines += ["", f"A family invitation code for the family pages at /for-families (works once): {code}"]
+    _, code = await invite(session, ctx, first, invitation)
+    lines += ["", f"A family invitation code for the family pages at /for-families (use it each time): {code}"]
     return lines

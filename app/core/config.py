@@ -48,14 +48,20 @@ class Settings(BaseSettings):
     oidc_jwks_file: Path | None = None
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
-    family_invitation_ttl_days: int = Field(default=28, ge=1, le=365)
-    family_session_ttl_seconds: int = Field(default=2 * 3600, ge=60, le=24 * 3600)
+    # A family's code works for the life of the review, until revoked, reissued, or this many days after the
+    # review completes or is excluded. Sessions end after an idle spell or an absolute limit, or at sign-out.
+    family_access_days_after_review: int = Field(default=90, ge=1, le=3650)
+    family_session_idle_seconds: int = Field(default=30 * 60, ge=60, le=24 * 3600)
+    family_session_absolute_seconds: int = Field(default=12 * 3600, ge=60, le=7 * 24 * 3600)
+    # Wrong codes: this many free per client (and per code) in the window, then a doubling back-off that never
+    # exceeds the cap, so a right code from a shared address is refused for at most the cap.
     family_code_failures_per_client: int = Field(default=10, ge=1)
     family_code_attempts_per_code: int = Field(default=5, ge=1)
     family_code_window_seconds: int = Field(default=15 * 60, ge=1)
+    family_code_backoff_cap_seconds: int = Field(default=60, ge=1, le=60)
     # Failed client-credential logins (POST /auth/token) counted per address in that window; past the limit an
-    # address gets one try per back-off. Not per client id: anyone who knows an id could lock its owner out,
-    # and client secrets are too long to guess.
+    # address waits 1, 2, 4... seconds between tries, never more than the back-off cap. Not per client id: anyone
+    # who knows an id could lock its owner out, and client secrets are too long to guess.
     token_failures_per_address: int = Field(default=30, ge=1)
     token_failure_window_seconds: int = Field(default=15 * 60, ge=1)
     token_failure_backoff_seconds: int = Field(default=60, ge=1, le=60)

@@ -3,6 +3,7 @@ every API process sees the same counts: nothing here lives in one process's memo
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
@@ -38,21 +39,25 @@ async def retry_after(session: AsyncSession, key: str, limit: int, window: timed
 
 
 async def backoff(
-    session: AsyncSession, key: str, limit: int, window: timedelta, pause: timedelta, now: datetime
+    session: AsyncSession, key: str, free: int, window: timedelta, cap: timedelta, now: datetime
 ) -> int | None:
-    """Seconds to wait under a back-off: free until `limit` attempts fall in the last `window`, then one
-    attempt per `pause` after the latest. Guessing slows to one try per pause; whoever holds the right secret
-    waits at most one pause, never the whole window."""
+    """Seconds to wait before the next attempt under `key`, or None to go ahead.
+
+    The first `free` failures in `window` cost nothing; then each waits 1, 2, 4... seconds after the latest
+    failure, never more than `cap`. So an attempt that would succeed (a right secret from an address someone
+    else is guessing from) is never held back longer than `cap`, while guessing stays slow. Callers count only
+    the failures they actually checked (`count_attempt`), not attempts refused while waiting.
+    """
     await one_at_a_time(session, key)
     query = select(func.count(), func.max(RateLimitEvent.at)).where(
         RateLimitEvent.key == key, col(RateLimitEvent.at) > now - window
     )
     count, latest = (await session.exec(query)).one()
-    if int(count) < limit:
+    if int(count) < free or latest is None:
         return None
-    assert latest is not None
-    wait = (latest + pause - now).total_seconds()
-    return max(int(wait) + (wait % 1 > 0), 1) if wait > 0 else None
+    wait = min(timedelta(seconds=2 ** min(int(count) - free, 30)), cap)
+    remaining = (latest + wait - now).total_seconds()
+    return math.ceil(remaining) if remaining > 0 else None
 
 
 def count_attempt(session: AsyncSession, key: str, now: datetime) -> None:

@@ -12,7 +12,8 @@ from app.core.models import utc_field
 class FamilyInvitation(SQLModel, table=True):
     """An invitation for one bereaved relative or carer to follow one review.
 
-    The code is shown once and only its hash is kept. Revoking it, or its expiry, ends every session
+    The code is shown once and only its hash is kept. It signs the family in again and again for the life of
+    the review; revoking it, reissuing it, or its expiry (some days after the review closes) ends every session
     made with it at once: family principals are checked against this row on every request.
     """
 
@@ -27,8 +28,10 @@ class FamilyInvitation(SQLModel, table=True):
     code_sha256: str = Field(max_length=64, unique=True)
     created_at: datetime = utc_field()
     created_by: str = Field(max_length=80)
-    expires_at: datetime = utc_field()
-    used_at: datetime | None = utc_field(nullable=True, default=None)
+    # A fixed end, if any (invitations made before codes lasted for the review had one); see sessions.py.
+    expires_at: datetime | None = utc_field(nullable=True, default=None)
+    used_at: datetime | None = utc_field(nullable=True, default=None)  # the first sign-in
+    last_visit_at: datetime | None = utc_field(nullable=True, default=None)
     revoked_at: datetime | None = utc_field(nullable=True, default=None)
     revoked_by: str | None = Field(default=None, max_length=80)
     # The family's choice: send them the summary once the review is complete.
@@ -60,3 +63,17 @@ class FamilySummary(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     released_at: datetime = utc_field()
     released_by: str = Field(max_length=80)
+
+
+class FamilySessionRecord(SQLModel, table=True):
+    """One signed-in visit: the token names it (claim `sid`), so sign-out or an idle spell ends it at once."""
+
+    __tablename__ = "family_session"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    invitation_id: uuid.UUID = Field(foreign_key="family_invitation.id", index=True)
+    started_at: datetime = utc_field()
+    last_seen_at: datetime = utc_field()
+    ends_at: datetime = utc_field()  # the absolute limit, fixed when it starts
+    idle_seconds: int
+    ended_at: datetime | None = utc_field(nullable=True, default=None)

@@ -13,9 +13,11 @@ from app.audit import service as audit
 from app.auth.deps import ClockDep, TokensDep
 from app.auth.policy import Action
 from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.families import service
 from app.families.schemas import MessageCreate
 from app.families.web import (
+    COOKIE,
     PREFIX,
     STYLESHEET,
     check_form_token,
@@ -72,7 +74,7 @@ async def sign_in(
         response.headers["Retry-After"] = str(result.retry_after)
         return response
     if result.token is None:
-        error = "That code did not work. Check it, or ask the local team for a new one: each code works once."
+        error = "That code did not work. Check it, or ask the local team for a new one."
         return render(request, "start.html", 401, error=error)
     response = RedirectResponse(f"{PREFIX}/review", status_code=303)
     set_session_cookie(response, settings, result.token, result.expires_in)
@@ -80,8 +82,10 @@ async def sign_in(
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, session: SessionDep, tokens: TokensDep, clock: ClockDep) -> Response:
     same_site_only(request)
+    # The session ends on the server too, at once: a copy of the cookie no longer works.
+    await service.sign_out_token(session, tokens, request.cookies.get(COOKIE), clock.now())
     response = RedirectResponse(f"{PREFIX}?signed_out=true", status_code=303)
     clear_session_cookie(response, request.app.state.settings)
     return response
@@ -100,7 +104,8 @@ async def _review_page(
         request, "review.html", status_code,
         review=review, messages=messages, steps=STEPS, step=STEP_OF_STAGE.get(Stage(review.stage)),
         open=review.stage not in (Stage.completed, Stage.excluded),
-        form_token=form_token_for(request), anchors=ERROR_ANCHORS,
+        form_token=form_token_for(request), anchors=ERROR_ANCHORS, team=review.team, team_contact=review.team_contact,
+        contact_above=True,
         acknowledge_days=request.app.state.settings.concern_acknowledgement_working_days,
         **form,
     )  # fmt: skip
@@ -161,8 +166,13 @@ async def choose_summary(
 
 @router.get("/summary")
 async def summary_page(request: Request, ctx: SummaryReader, session: SessionDep) -> Response:
-    summary = await service.summary_for_family(session, ctx)
-    return render(request, "summary.html", summary=summary)
+    team, team_contact = await service.family_team(session, ctx.principal)
+    try:
+        summary = await service.summary_for_family(session, ctx)
+    except NotFound:
+        # Not "page not found": the page is real, the summary just is not there to read yet.
+        return render(request, "not-ready.html", 404, team=team, team_contact=team_contact)
+    return render(request, "summary.html", summary=summary, team=team, team_contact=team_contact)
 
 
 @router.get("/style.css")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,13 +51,13 @@ Coordinator = Annotated[Context, Depends(acting(Action.family_invitations_manage
 async def invite_family(
     notification_id: uuid.UUID, body: InvitationCreate, ctx: Coordinator, session: SessionDep, request: Request
 ) -> InvitationCreated:
-    """Invite a relative or carer to follow the review. The code in the answer is shown only this once;
-    it expires after `LEDER_FAMILY_INVITATION_TTL_DAYS` and may be revoked."""
+    """Invite a relative or carer to follow the review. The code in the answer is shown only this once. It
+    signs the family in as often as they come back, until it is revoked or reissued, or
+    `LEDER_FAMILY_ACCESS_DAYS_AFTER_REVIEW` days after the review completes or is excluded."""
     notification = await notifications.get_notification(
         session, ctx.principal, notification_id, ctx.now, Action.family_invitations_manage
     )
-    ttl_days = request.app.state.settings.family_invitation_ttl_days
-    invitation, code = await service.invite(session, ctx, notification, body, ttl_days)
+    invitation, code = await service.invite(session, ctx, notification, body)
     return InvitationCreated(invitation=InvitationPublic.model_validate(invitation), code=code)
 
 
@@ -85,12 +85,32 @@ async def revoke_family_invitation(
     return InvitationPublic.model_validate(await service.revoke(session, ctx, notification, invitation_id))
 
 
+@staff_router.post(
+    "/{invitation_id}/new-code",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationCreated,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def reissue_family_code(
+    notification_id: uuid.UUID, invitation_id: uuid.UUID, ctx: Coordinator, session: SessionDep
+) -> InvitationCreated:
+    """A new code for a family who lost theirs, shown only this once. The old code stops working, and every
+    session made with the invitation ends at once (409 for a revoked invitation)."""
+    notification = await notifications.get_notification(
+        session, ctx.principal, notification_id, ctx.now, Action.family_invitations_manage
+    )
+    invitation, code = await service.reissue_code(session, ctx, notification, invitation_id)
+    return InvitationCreated(invitation=InvitationPublic.model_validate(invitation), code=code)
+
+
 @family_router.post("/session", response_model=FamilySession, responses=problem_responses(401, 422, 429))
 async def start_family_session(
     body: SessionRequest, request: Request, session: SessionDep, tokens: TokensDep, clock: ClockDep
 ) -> FamilySession | JSONResponse:
-    """Exchange an invitation code for a session token for that one review. Wrong codes are counted
-    per client and per code; too many in a while answer 429 with `Retry-After`."""
+    """Exchange an invitation code for a session token for that one review; the same code works each time
+    the family comes back. A session ends at sign-out, after `LEDER_FAMILY_SESSION_IDLE_SECONDS` without a
+    request, or `LEDER_FAMILY_SESSION_ABSOLUTE_SECONDS` after it started. Wrong codes are counted per client
+    and per code; past a few, 429 with `Retry-After` (a doubling back-off, never more than 60 seconds)."""
     client = request.client.host if request.client else "unknown"
     result = await service.start_session(session, tokens, request.app.state.settings, body.code, client, clock.now())
     if result.retry_after is not None:
@@ -105,6 +125,18 @@ async def start_family_session(
             detail="Check the code, or ask the local team for a new one.",
         )  # fmt: skip
     return FamilySession(access_token=result.token, expires_in=result.expires_in)
+
+
+FamilySigner = Annotated[Context, Depends(acting(Action.family_sign_out))]
+
+
+@family_router.post(
+    "/sign-out", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=problem_responses(401, 403)
+)
+async def end_family_session(ctx: FamilySigner, session: SessionDep) -> Response:
+    """Sign out: this session's token is refused from now on. The same code signs in again later."""
+    await service.sign_out(session, ctx.principal, ctx.now)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 Family = Annotated[Context, Depends(acting(Action.family_review_read))]

@@ -34,8 +34,11 @@ class InvitationPublic(BaseModel):
     contact_preference: ContactPreference
     contact: str | None
     created_at: datetime
-    expires_at: datetime
-    used_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="A fixed end, if any; otherwise the code works until the days after the review closes."
+    )
+    used_at: datetime | None = Field(description="The family's first sign-in.")
+    last_visit_at: datetime | None = Field(description="The family's latest sign-in or page read.")
     revoked_at: datetime | None
     wants_summary: bool = Field(description="The family asked to receive the summary of the completed review.")
 
@@ -55,6 +58,15 @@ class FamilySession(BaseModel):
     expires_in: int
 
 
+class TeamContact(BaseModel):
+    """How to reach the local LeDeR team, as the area set it (any part may be missing)."""
+
+    email: str | None
+    phone: str | None = Field(description="As written in the UK, e.g. 0113 496 0000.")
+    phone_e164: str | None = Field(description="For a tel: link.")
+    postal_address: list[str] = Field(description="The address, line by line.")
+
+
 class FamilyReview(BaseModel):
     """The review as a family sees it: plain words, no drafts, grades, notes or identifiers."""
 
@@ -65,6 +77,7 @@ class FamilyReview(BaseModel):
     expected_completion_on: Day | None = Field(description="When the review should be finished, if it is open.")
     completed_on: Day | None
     team: str = Field(description="Who to contact about the review.")
+    team_contact: TeamContact | None = Field(description="How to reach them, if the area has said.")
     focused_review_requested: bool
     summary_requested: bool = Field(description="You asked to receive the summary when the review is complete.")
     summary_available: bool = Field(description="The summary is ready to read at /family/summary.")

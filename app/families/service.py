@@ -11,16 +11,18 @@ from sqlalchemy import ColumnElement, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.areas import contact as area_contact
 from app.areas.models import Area
 from app.audit import service as audit
 from app.auth.policy import Action
 from app.auth.service import FAMILY_SUBJECT, Principal
-from app.auth.tokens import TokenService
+from app.auth.tokens import InvalidToken, TokenService
 from app.core import rate_limits
 from app.core.clock import uk_date
 from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
 from app.events.service import EventType, emit
+from app.families import sessions as family_sessions
 from app.families.codes import code_hash, new_code
 from app.families.models import FamilyInvitation, FamilyMessage, FamilySummary
 from app.families.schemas import (
@@ -30,6 +32,7 @@ from app.families.schemas import (
     MessageCreate,
     MessageKind,
     StaffMessagePublic,
+    TeamContact,
 )
 from app.families.words import HOLD_WORDS, STAGE_WORDS
 from app.families.working_days import add_working_days
@@ -41,7 +44,7 @@ from app.sla import service as sla
 
 
 async def invite(
-    session: AsyncSession, ctx: Context, notification: Notification, data: InvitationCreate, ttl_days: int
+    session: AsyncSession, ctx: Context, notification: Notification, data: InvitationCreate
 ) -> tuple[FamilyInvitation, str]:
     if notification.stage == Stage.excluded:
         raise Conflict("There is no review to follow: the notification was excluded.")
@@ -55,7 +58,6 @@ async def invite(
         code_sha256=code_hash(code),
         created_at=ctx.now,
         created_by=ctx.principal.subject,
-        expires_at=ctx.now + timedelta(days=ttl_days),
     )
     session.add(invitation)
     await session.flush()
@@ -84,6 +86,7 @@ async def revoke(
         raise NotFound("No such invitation.")
     if invitation.revoked_at is None:
         invitation.revoked_at, invitation.revoked_by = ctx.now, ctx.principal.subject
+        await family_sessions.end_all(session, invitation.id, ctx.now)
         await add_history(
             session,
             ctx.principal,
@@ -105,39 +108,70 @@ class Exchange:
 async def exchange(
     session: AsyncSession, tokens: TokenService, settings: Settings, code: str, client: str, now: datetime
 ) -> Exchange:
-    """A code for a session token. Wrong codes are counted per client and per code: a burst gets 429."""
+    """A code for a session token, as often as the family comes back. Wrong codes are counted per client and
+    per code; past a few, each attempt waits a doubling back-off capped at a minute (429)."""
     window = timedelta(seconds=settings.family_code_window_seconds)
+    cap = timedelta(seconds=settings.family_code_backoff_cap_seconds)
     digest = code_hash(code)
     client_key, code_key = f"family-code-client:{client}"[:100], f"family-code:{digest}"
-    for key, limit in ((client_key, settings.family_code_failures_per_client),
-                       (code_key, settings.family_code_attempts_per_code)):  # fmt: skip
-        wait = await rate_limits.retry_after(session, key, limit, window, now)
+    for key, free in ((client_key, settings.family_code_failures_per_client),
+                      (code_key, settings.family_code_attempts_per_code)):  # fmt: skip
+        wait = await rate_limits.backoff(session, key, free, window, cap, now)
         if wait is not None:
             return Exchange(retry_after=wait)
     invitation = (await session.exec(select(FamilyInvitation).where(FamilyInvitation.code_sha256 == digest))).first()
-    usable = (
-        invitation is not None
-        and invitation.revoked_at is None
-        and invitation.expires_at > now
-        and invitation.used_at is None  # single use: a second exchange of the same code fails
-    )
-    rate_limits.count_attempt(session, code_key, now)
-    if not usable or invitation is None:
+    if invitation is None or not await family_sessions.invitation_usable(session, invitation, settings, now):
+        rate_limits.count_attempt(session, code_key, now)
         rate_limits.count_attempt(session, client_key, now)
         return Exchange()
-    # Single use, even against a concurrent exchange of the same code: only one UPDATE can match.
-    claimed = await session.exec(
-        update(FamilyInvitation)
-        .where(col(FamilyInvitation.id) == invitation.id, col(FamilyInvitation.used_at).is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        rate_limits.count_attempt(session, client_key, now)
-        return Exchange()
-    lifetime = min(timedelta(seconds=settings.family_session_ttl_seconds), invitation.expires_at - now)
-    return Exchange(token=tokens.issue(f"{FAMILY_SUBJECT}{invitation.id}", lifetime),
-                    expires_in=int(lifetime.total_seconds()))  # fmt: skip
+    record = family_sessions.start(session, invitation, settings, now)
+    lifetime = record.ends_at - now
+    token = tokens.issue(f"{FAMILY_SUBJECT}{invitation.id}", lifetime, {"sid": str(record.id)})
+    return Exchange(token=token, expires_in=int(lifetime.total_seconds()))
+
+
+async def sign_out(session: AsyncSession, principal: Principal, now: datetime) -> None:
+    """End this session at once: its token is refused from now on (the code still signs in again)."""
+    assert principal.family_session_id is not None  # every family principal has one
+    await family_sessions.end(session, principal.family_session_id, now)
+    await audit.record(session, principal=principal, action="family.sign_out", outcome="allowed", at=now)
+
+
+async def sign_out_token(session: AsyncSession, tokens: TokenService, token: str | None, now: datetime) -> None:
+    """The pages' sign-out: end the session the cookie names, if it is one of ours and still open."""
+    try:
+        verified = tokens.verify(token) if token else None
+    except InvalidToken:
+        return
+    if verified is None or not verified.subject.startswith(FAMILY_SUBJECT):
+        return
+    session_id = verified.claims.get("sid")
+    try:
+        parsed = uuid.UUID(session_id) if isinstance(session_id, str) else None
+    except ValueError:
+        return
+    if parsed is not None:
+        await family_sessions.end(session, parsed, now)
+        await audit.record(session, principal=None, action="family.sign_out", outcome="allowed", at=now)
+
+
+async def reissue_code(
+    session: AsyncSession, ctx: Context, notification: Notification, invitation_id: uuid.UUID
+) -> tuple[FamilyInvitation, str]:
+    """A new code for a family who lost theirs: the old code stops working, and so does every session."""
+    invitation = await session.get(FamilyInvitation, invitation_id)
+    if invitation is None or invitation.notification_id != notification.id:
+        raise NotFound("No such invitation.")
+    if invitation.revoked_at is not None:
+        raise Conflict("The invitation was revoked; invite the family again instead.")
+    code = new_code()
+    invitation.code_sha256 = code_hash(code)
+    await family_sessions.end_all(session, invitation.id, ctx.now)
+    await add_history(
+        session, ctx.principal, ctx.now, notification, HistoryKind.family_code_reissued,
+        invitation_id=str(invitation.id),
+    )  # fmt: skip
+    return invitation, code
 
 
 async def start_session(
@@ -155,7 +189,7 @@ async def review_for(session: AsyncSession, principal: Principal, ctx: Context) 
     holds = (await sla.holds_by_notification(session, [notification.id]))[notification.id]
     clocks = sla.sla_of(notification, holds, ctx.today, ctx.at_risk_days)
     current_hold = next((h for h in holds if h.ended_at is None), None)
-    area = await session.get(Area, notification.area_ods)
+    team, contact = await team_of(session, notification)
     open_review = notification.stage not in (Stage.completed, Stage.excluded)
     return FamilyReview(
         stage=notification.stage,
@@ -164,11 +198,31 @@ async def review_for(session: AsyncSession, principal: Principal, ctx: Context) 
         hold_in_words=HOLD_WORDS[OtherProcess(current_hold.reason)] if current_hold else None,
         expected_completion_on=clocks.hold_adjusted.due_on if clocks and open_review else None,
         completed_on=notification.completed_on,
-        team=f"The LeDeR team at {area.name}" if area else "Your local LeDeR team",
+        team=team,
+        team_contact=contact,
         focused_review_requested=notification.focused_review_requested_by_family,
         summary_requested=(await _own_invitation(session, principal)).wants_summary,
         summary_available=await _readable_summary(session, principal, notification) is not None,
     )
+
+
+async def team_of(session: AsyncSession, notification: Notification) -> tuple[str, TeamContact | None]:
+    """Who the family contacts about the review, and how (the area's contact details, if set)."""
+    area = await session.get(Area, notification.area_ods)
+    team = f"The LeDeR team at {area.name}" if area else "Your local LeDeR team"
+    found = await area_contact.for_area(session, notification.area_ods)
+    if found is None or not (found.email or found.phone or found.postal_address):
+        return team, None
+    return team, TeamContact(
+        email=found.email,
+        phone=area_contact.phone_for_people(found.phone) if found.phone else None,
+        phone_e164=found.phone,
+        postal_address=found.postal_address.split("\n") if found.postal_address else [],
+    )
+
+
+async def family_team(session: AsyncSession, principal: Principal) -> tuple[str, TeamContact | None]:
+    return await team_of(session, await _family_notification(session, principal))
 
 
 async def request_focused_review(session: AsyncSession, principal: Principal, ctx: Context) -> None:

@@ -13,6 +13,8 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from app.areas.contact import phone_for_people
+from app.areas.models import AreaContact
 from app.core.clock import uk_date
 from app.reports.annual_schemas import AnnualReport
 from app.reports.charts import charts
@@ -34,10 +36,11 @@ def _long_date(value: date | datetime) -> str:
 templates.env.filters["long_date"] = _long_date
 
 
-async def annual_report_page(request: Request, report: AnnualReport) -> Response:
+async def annual_report_page(request: Request, report: AnnualReport, contact: AreaContact | None = None) -> Response:
     # matplotlib is CPU-bound: draw in a worker thread rather than hold up the event loop.
     drawn = {chart.key: chart for chart in await run_in_threadpool(charts, report)}
-    response = templates.TemplateResponse(request, "annual_report.html", {"r": report, "charts": drawn})
+    context = {"r": report, "charts": drawn, "contact": contact, "phone_for_people": phone_for_people}
+    response = templates.TemplateResponse(request, "annual_report.html", context)
     filename = f"leder-annual-report-{report.area_ods}-{report.year}.html"
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY

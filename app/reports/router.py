@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app.areas import contact as area_contact
 from app.areas.service import get_area
 from app.audit import service as audit
 from app.auth.deps import ClockDep, allow
@@ -157,7 +158,7 @@ async def read_annual_report_page(
     The same figures as the JSON report, for the same callers, with the same disclosure control.
     """
     report = await _annual(request, principal, session, clock, ods_code, year, for_publication=False)
-    return await annual_report_page(request, report)
+    return await annual_report_page(request, report, await area_contact.for_area(session, ods_code))
 
 
 @router.get(

@@ -43,6 +43,7 @@ class HistoryKind(StrEnum):
     findings_saved = "findings_saved"
     family_invited = "family_invited"
     family_invitation_revoked = "family_invitation_revoked"
+    family_code_reissued = "family_code_reissued"
     family_raised_concern = "family_raised_concern"
     family_said_went_well = "family_said_went_well"
     concern_acknowledged = "concern_acknowledged"

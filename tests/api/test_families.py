@@ -19,6 +19,7 @@ FAMILY_FIELDS = {
     "expected_completion_on",
     "completed_on",
     "team",
+    "team_contact",
     "focused_review_requested",
     "summary_requested",
     "summary_available",
@@ -47,7 +48,7 @@ async def session_for(api, code):
 async def test_a_family_follows_the_review_in_plain_words(api, flow):
     case = await flow.reach("initial_review")
     invited = await invite(api, flow, case)
-    assert invited["invitation"]["expires_at"] == "2025-04-14T10:00:00Z"  # 28 days
+    assert invited["invitation"]["expires_at"] is None  # the code lasts for the review
     family = await session_for(api, invited["code"].lower().replace("-", " "))  # as typed
 
     review = await api.get("/family/review", headers=family)
@@ -58,6 +59,16 @@ async def test_a_family_follows_the_review_in_plain_words(api, flow):
     assert "GP records" in body["stage_in_words"]
     assert body["expected_completion_on"] == "2025-09-17"
     assert body["team"] == "The LeDeR team at Area 15F"
+    assert body["team_contact"] is None  # the area has not said yet
+    contact = {"email": "leder@leeds.example.nhs.uk", "phone": "+44 113 496 0000", "postal_address": "LS1 4HR"}
+    put = await api.put("/areas/15F/contact", json=contact, headers={**flow.coordinator.headers, "If-Match": '"0"'})
+    assert put.status_code == 200
+    assert (await api.get("/family/review", headers=family)).json()["team_contact"] == {
+        "email": "leder@leeds.example.nhs.uk",
+        "phone": "0113 496 0000",
+        "phone_e164": "+441134960000",
+        "postal_address": ["LS1 4HR"],
+    }
     for secret in ("9434765919", "Joan", "Example", "grade", "pen_portrait", str(flow.reviewer.user.id)):
         assert secret not in review.text
 
@@ -86,11 +97,89 @@ async def test_the_code_is_shown_once_and_stored_only_as_a_hash(api, flow, world
     assert "Mary" not in str(history)
 
 
-async def test_a_code_works_once(api, flow):
+async def test_the_same_code_signs_in_again_and_again_and_the_coordinator_sees_the_last_visit(
+    api, flow, clock, settings
+):
+    case = await flow.notify()
+    invited = await invite(api, flow, case)
+    listing = f"/notifications/{case.id}/family-invitations"
+    assert (await api.get(listing, headers=flow.coordinator.headers)).json()[0]["last_visit_at"] is None
+    first = await session_for(api, invited["code"])
+    clock.set(clock.now() + timedelta(days=7))  # next week
+    flow.refresh_tokens()
+    second = await session_for(api, invited["code"])
+    assert (await api.get("/family/review", headers=second)).status_code == 200
+    listed = (await api.get(listing, headers=flow.coordinator.headers)).json()[0]
+    assert listed["last_visit_at"] == clock.now().isoformat().replace("+00:00", "Z")
+    assert listed["used_at"] != listed["last_visit_at"]  # the first sign-in is kept
+    assert (await api.get("/family/review", headers=first)).status_code == 401  # idle for a week
+    for _ in range(settings.family_code_attempts_per_code + 2):  # right codes are never counted against it
+        await session_for(api, invited["code"])
+
+
+async def test_signing_out_ends_that_session_at_once_and_the_code_still_works(api, flow):
     case = await flow.notify()
     code = (await invite(api, flow, case))["code"]
-    await session_for(api, code)
-    assert (await api.post("/family/session", json={"code": code})).status_code == 401
+    family, other_device = await session_for(api, code), await session_for(api, code)
+    signed_out = await api.post("/family/sign-out", headers=family)
+    assert signed_out.status_code == 204
+    assert (await api.get("/family/review", headers=family)).status_code == 401
+    assert (await api.post("/family/sign-out", headers=family)).status_code == 401
+    assert (await api.get("/family/review", headers=other_device)).status_code == 200  # only that session
+    assert (await api.get("/family/review", headers=await session_for(api, code))).status_code == 200
+
+
+async def test_staff_cannot_use_the_family_sign_out(api, flow):
+    assert (await api.post("/family/sign-out", headers=flow.coordinator.headers)).status_code == 403
+    assert (await api.post("/family/sign-out")).status_code == 401
+
+
+async def test_a_session_ends_after_30_idle_minutes_and_after_12_hours_in_all(api, flow, clock, settings):
+    case = await flow.notify()
+    code = (await invite(api, flow, case))["code"]
+    idle = await session_for(api, code)
+    clock.set(clock.now() + timedelta(seconds=settings.family_session_idle_seconds + 1))
+    assert (await api.get("/family/review", headers=idle)).status_code == 401
+
+    busy = await session_for(api, code)
+    started = clock.now()
+    while clock.now() - started < timedelta(seconds=settings.family_session_absolute_seconds - 1200):
+        clock.set(clock.now() + timedelta(minutes=20))  # active: never idle for long
+        assert (await api.get("/family/review", headers=busy)).status_code == 200
+    clock.set(started + timedelta(seconds=settings.family_session_absolute_seconds))
+    assert (await api.get("/family/review", headers=busy)).status_code == 401
+
+
+async def test_a_reissued_code_replaces_the_old_one_and_ends_its_sessions(api, flow):
+    case = await flow.notify()
+    invited = await invite(api, flow, case)
+    family = await session_for(api, invited["code"])
+    url = f"/notifications/{case.id}/family-invitations/{invited['invitation']['id']}/new-code"
+    reissued = await api.post(url, headers=flow.coordinator.headers)
+    assert reissued.status_code == 201
+    new_code = reissued.json()["code"]
+    assert new_code != invited["code"]
+    assert reissued.json()["invitation"]["id"] == invited["invitation"]["id"]
+    assert (await api.post("/family/session", json={"code": invited["code"]})).status_code == 401
+    assert (await api.get("/family/review", headers=family)).status_code == 401
+    assert (await api.get("/family/review", headers=await session_for(api, new_code))).status_code == 200
+    history = (await api.get(f"/notifications/{case.id}/history", headers=flow.coordinator.headers)).json()
+    assert history[-1]["kind"] == "family_code_reissued"
+
+
+async def test_only_the_areas_coordinator_reissues_codes(api, world, flow):
+    case = await flow.notify()
+    invited = await invite(api, flow, case)
+    url = f"/notifications/{case.id}/family-invitations/{invited['invitation']['id']}/new-code"
+    manchester = await world.staff(Role.coordinator, "14L")
+    assert (await api.post(url, headers=manchester.headers)).status_code == 404
+    assert (await api.post(url, headers=flow.reviewer.headers)).status_code == 403
+    family = await session_for(api, invited["code"])
+    assert (await api.post(url, headers=family)).status_code == 403
+    missing = f"/notifications/{case.id}/family-invitations/{case.id}/new-code"
+    assert (await api.post(missing, headers=flow.coordinator.headers)).status_code == 404
+    await api.post(url.replace("new-code", "revocation"), headers=flow.coordinator.headers)
+    assert (await api.post(url, headers=flow.coordinator.headers)).status_code == 409
 
 
 async def test_revoking_ends_the_code_and_every_session_at_once(api, flow):
@@ -103,15 +192,26 @@ async def test_revoking_ends_the_code_and_every_session_at_once(api, flow):
     assert (await api.get("/family/review", headers=family)).status_code == 401
 
 
-async def test_an_expired_invitation_ends_its_sessions_and_its_code(api, flow, clock, world):
-    from app.auth.service import FAMILY_SUBJECT
+async def test_access_ends_90_days_after_the_review_completes(api, flow, clock, settings):
+    case = await flow.reach("completed")
+    invited = await invite(api, flow, case)
+    clock.set(clock.now() + timedelta(days=settings.family_access_days_after_review) - timedelta(minutes=5))
+    flow.refresh_tokens()
+    family = await session_for(api, invited["code"])
+    assert (await api.get("/family/review", headers=family)).status_code == 200
+    clock.set(clock.now() + timedelta(minutes=5))
+    assert (await api.get("/family/review", headers=family)).status_code == 401
+    assert (await api.post("/family/session", json={"code": invited["code"]})).status_code == 401
 
+
+async def test_access_ends_90_days_after_the_review_is_excluded(api, flow, clock, settings):
     case = await flow.notify()
     invited = await invite(api, flow, case)
-    clock.set(clock.now() + timedelta(days=28, seconds=1))
-    # A token that is itself still valid: only the invitation's expiry can refuse it.
-    token = world.tokens.issue(f"{FAMILY_SUBJECT}{invited['invitation']['id']}", timedelta(hours=1))
-    assert (await api.get("/family/review", headers={"Authorization": f"Bearer {token}"})).status_code == 401
+    family = await session_for(api, invited["code"])
+    excluded = await flow.move(case, "excluded", flow.coordinator, "duplicate of an earlier notification")
+    assert excluded.status_code == 200
+    assert (await api.get("/family/review", headers=family)).status_code == 200  # still theirs to read
+    clock.set(clock.now() + timedelta(days=settings.family_access_days_after_review))
     assert (await api.post("/family/session", json={"code": invited["code"]})).status_code == 401
 
 
@@ -132,9 +232,28 @@ async def test_guessing_codes_gets_429_not_an_answer(api, flow, settings):
     ]
     assert statuses[: settings.family_code_failures_per_client] == [401] * settings.family_code_failures_per_client
     assert statuses[-1] == 429
-    limited = await api.post("/family/session", json={"code": code})  # even the right code, for now
+    limited = await api.post("/family/session", json={"code": code})  # even the right code, for a moment
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) > 0
+
+
+async def test_someone_elses_guessing_holds_back_a_right_code_for_at_most_a_minute(api, flow, clock, settings):
+    case = await flow.notify()
+    code = (await invite(api, flow, case))["code"]
+    waits = []
+    for n in range(settings.family_code_failures_per_client + 20):  # a guesser who waits as told, then guesses
+        answer = await api.post("/family/session", json={"code": f"AAAA-BBBB-CCCC-DDDD-{n:04d}"})
+        if answer.status_code == 429:
+            waits.append(int(answer.headers["retry-after"]))
+            clock.set(clock.now() + timedelta(seconds=waits[-1]))
+            answer = await api.post("/family/session", json={"code": f"AAAA-BBBB-CCCC-DDDD-{n:04d}"})
+        assert answer.status_code == 401
+    assert waits == sorted(waits) and waits[-1] == 60  # doubling, capped at a minute
+    refused = await api.post("/family/session", json={"code": code})
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) <= 60
+    clock.set(clock.now() + timedelta(seconds=int(refused.headers["retry-after"])))
+    assert (await api.post("/family/session", json={"code": code})).status_code == 200
 
 
 async def test_one_code_tried_again_and_again_is_limited_too(api, flow, settings):

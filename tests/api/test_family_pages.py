@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 
+from app.families.web import COOKIE
 from tests.api.test_families import invite
 from tests.workflow import Flow
 
@@ -60,7 +61,7 @@ async def test_a_family_signs_in_with_the_code_and_sees_the_review(api, flow, br
         assert secret not in page.text
 
 
-async def test_wrong_and_reused_codes_are_refused_in_plain_words(api, flow, browser):
+async def test_wrong_codes_are_refused_in_plain_words_and_a_right_one_works_every_time(api, flow, browser):
     case = await flow.notify()
     code = (await invite(api, flow, case))["code"]
     empty = await sign_in(browser, "  ")
@@ -72,7 +73,7 @@ async def test_wrong_and_reused_codes_are_refused_in_plain_words(api, flow, brow
     assert (await sign_in(browser, code)).status_code == 303
     async with httpx.AsyncClient(transport=api._transport, base_url="https://testserver") as other:
         again = await sign_in(other, code)
-    assert again.status_code == 401  # single use
+    assert again.status_code == 303  # the code is the family's key for the life of the review
 
 
 async def test_a_burst_of_wrong_codes_gets_429_with_retry_after(browser, settings):
@@ -162,7 +163,8 @@ async def test_the_released_summary_is_read_on_its_page(api, flow, browser):
     await browser.post(f"{PAGES}/summary-preference", data={"wants_summary": "yes", "form_token": token})
     missing = await browser.get(f"{PAGES}/summary")
     assert missing.status_code == 404
-    assert "There is no summary to read yet." in missing.text
+    assert "<h1>The summary is not ready yet</h1>" in missing.text
+    assert "Page not found" not in missing.text
     text = "The care was good.\nThe team learned about <b>communication</b>."
     released = await api.put(
         f"/notifications/{case.id}/family-summary", json={"text": text}, headers=flow.coordinator.headers
@@ -207,13 +209,23 @@ async def test_forms_from_another_site_are_refused_even_signing_in(api, flow, br
     assert (await browser.get(f"{PAGES}/review")).status_code == 200  # still signed in
 
 
-async def test_signing_out_clears_the_session(api, flow, browser):
+async def test_signing_out_ends_the_session_on_the_server_and_says_the_code_still_works(api, flow, browser):
     case = await flow.notify()
-    await sign_in(browser, (await invite(api, flow, case))["code"])
+    code = (await invite(api, flow, case))["code"]
+    signed_in = await sign_in(browser, code)
+    copied_cookie = signed_in.cookies[COOKIE]
     out = await browser.post(f"{PAGES}/sign-out")
     assert out.status_code == 303
-    assert (await browser.get(out.headers["location"])).status_code == 200
+    start = await browser.get(out.headers["location"])
+    assert start.status_code == 200
+    assert "You can come back at any time with the same code" in start.text
     assert (await browser.get(f"{PAGES}/review")).status_code == 401
+    # A copy of the cookie (another tab, a shared computer) stops working too.
+    browser.cookies.set(COOKIE, copied_cookie)
+    replay = await browser.get(f"{PAGES}/review")
+    assert replay.status_code == 401
+    assert "Your session has ended" in replay.text  # the cookie was sent, and refused
+    assert (await sign_in(browser, code)).status_code == 303
 
 
 async def test_unknown_pages_answer_in_html_and_the_api_still_in_problem_json(api, browser):
@@ -229,3 +241,23 @@ async def test_the_stylesheet_is_served_from_here(browser):
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
     assert "http" not in css.text  # nothing fetched from elsewhere
+
+
+async def test_every_page_names_who_to_contact_and_the_review_page_shows_how(api, flow, browser, world):
+    case = await flow.reach("completed")
+    code = (await invite(api, flow, case))["code"]
+    start = await browser.get(PAGES)
+    assert "contact the local LeDeR team who gave you your code" in start.text  # no area known yet
+    await sign_in(browser, code)
+    before = await browser.get(f"{PAGES}/review")
+    assert "please contact the LeDeR team at Area 15F." in before.text
+    contact = {"email": "leder@leeds.example.nhs.uk", "phone": "0113 496 0000", "postal_address": "LeDeR team\nLS1 4HR"}
+    saved = await api.put("/areas/15F/contact", json=contact, headers={**flow.coordinator.headers, "If-Match": '"0"'})
+    assert saved.status_code == 200
+    for path in ("/review", "/summary"):
+        page = await browser.get(f"{PAGES}{path}")
+        assert 'href="tel:+441134960000">0113 496 0000</a>' in page.text, path
+        assert 'href="mailto:leder@leeds.example.nhs.uk"' in page.text, path
+        assert "LeDeR team<br>LS1 4HR" in page.text, path
+    rows = await world.audit_rows(action="family.review_read")
+    assert rows and rows[-1].object_id == str(case.id)  # the page's read is audited

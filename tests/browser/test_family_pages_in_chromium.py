@@ -75,10 +75,18 @@ async def check(page: Page, name: str) -> None:
         await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
+async def set_contact(api, flow) -> None:
+    contact = {"email": "leder@leeds.example.nhs.uk", "phone": "0113 496 0000",
+               "postal_address": "LeDeR team\nWhite Rose House\nLeeds LS1 4HR"}  # fmt: skip
+    headers = {**flow.coordinator.headers, "If-Match": '"0"'}
+    assert (await api.put("/areas/15F/contact", json=contact, headers=headers)).status_code == 200
+
+
 async def test_a_family_follows_the_review_in_the_browser(api, world, server, browser):
     flow = await Flow.start(api, world)
     case = await flow.reach("initial_review")
     code = (await invite(api, flow, case))["code"]
+    await set_contact(api, flow)
     page = await (await browser.new_context()).new_page()  # axe needs script; the pages have none of their own
 
     await page.goto(f"{server}/for-families")
@@ -93,6 +101,7 @@ async def test_a_family_follows_the_review_in_the_browser(api, world, server, br
     await page.get_by_role("button", name="Continue").click()
     assert page.url.endswith("/for-families/review")
     assert "finding out about the care given" in await page.locator("main").inner_text()
+    assert await page.locator("main").get_by_role("link", name="0113 496 0000").is_visible()
     await check(page, "3-review")
 
     await page.get_by_role("button", name="Send").click()  # nothing chosen, nothing written
@@ -115,21 +124,30 @@ async def test_a_family_follows_the_review_in_the_browser(api, world, server, br
     assert (await flow.get(case))["focused_review"]["outstanding"] == ["family_requested"]
 
     await page.get_by_role("button", name="Sign out").click()
-    assert "You have signed out" in await page.locator("main").inner_text()
+    assert "come back at any time with the same code" in await page.get_by_role("status").inner_text()
+    await check(page, "9-signed-out")
     await page.goto(f"{server}/for-families/review")  # signed out: back to the start
     assert await page.get_by_label("Your invitation code").is_visible()
+    await page.get_by_label("Your invitation code").fill(code)  # the same code, to come back
+    await page.get_by_role("button", name="Continue").click()
+    assert page.url.endswith("/for-families/review")
 
 
 async def test_a_family_reads_the_released_summary_in_the_browser(api, world, server, browser):
     flow = await Flow.start(api, world)
     case = await flow.reach("completed")
     code = (await invite(api, flow, case))["code"]
+    await set_contact(api, flow)
     page = await (await browser.new_context()).new_page()
     await page.goto(f"{server}/for-families")
     await page.get_by_label("Your invitation code").fill(code)
     await page.get_by_role("button", name="Continue").click()
     await page.get_by_label("Yes, I would like to read it").check()
     await page.get_by_role("button", name="Save my choice").click()
+    await page.goto(f"{server}/for-families/summary")  # before the team has written it
+    assert await page.get_by_role("heading", name="The summary is not ready yet").is_visible()
+    await check(page, "10-summary-not-ready")
+    await page.goto(f"{server}/for-families/review")
     summary = "The review found that the care was good in most ways.\nThe hospital will change how it explains DNACPR."
     released = await api.put(
         f"/notifications/{case.id}/family-summary", json={"text": summary}, headers=flow.coordinator.headers
