@@ -86,9 +86,12 @@ def serve(
     """Migrate the database to head (unless LEDER_MIGRATE_ON_START=false), then serve the API (docs at /docs)."""
     import uvicorn
 
+    from app.core.logging import configure_logging
     from app.core.migrations import migrate_on_start
 
     config = settings()
+    # Before anything logs: the migration, and uvicorn's supervisor (which never builds the app).
+    configure_logging(config.log_level)
     try:
         _ = config.signing_key  # refuse to start without a usable secret, before binding the port
     except ConfigurationError as exc:
