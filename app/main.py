@@ -20,9 +20,9 @@ from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker, writer_turns
 from app.core.errors import install_problem_handlers, unavailable_responses
 from app.core.logging import configure_logging
-from app.core.openapi import install_openapi
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
+from app.core.openapi import install_openapi
 from app.events.relay import RelayTask
 from app.events.router import router as events_router
 from app.families.pages import router as family_pages_router

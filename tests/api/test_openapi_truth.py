@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
@@ -94,7 +95,7 @@ def test_path_parameters_are_named_alike_for_the_same_thing_everywhere(spec):
         in_path = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
         templated = {s[1:-1] for s in segments if s.startswith("{")}
         assert in_path == templated, f"{method.upper()} {path}"
-        for before, segment in zip(segments, segments[1:], strict=False):
+        for before, segment in itertools.pairwise(segments):
             if segment.startswith("{"):
                 assert re.fullmatch(r"[a-z]+(_[a-z]+)*", segment[1:-1]), path
                 names_after.setdefault(before, set()).add(segment[1:-1])
