@@ -93,3 +93,18 @@ def test_every_line_of_leder_serve_is_json_with_time_level_logger_and_request_id
     assert access["lb-7f3a.42"]["route"] == "/health/live"
     assert access["e-1"]["status"] == 401
     assert access[unknown.headers["x-request-id"]]["status"] == 404
+
+
+def test_the_migrate_job_logs_json_too(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LEDER_")},
+        "LEDER_DATA_DIR": str(tmp_path),
+        "LEDER_DATABASE_URL": f"sqlite:///{tmp_path / 'migrate.db'}",
+        "LEDER_SECRET_KEY": TEST_SECRET,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    lines = [json.loads(line) for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert any(line["logger"] == "alembic.runtime.migration" for line in lines)
+    assert lines[-1]["message"] == "database at head"
