@@ -3,7 +3,8 @@
 FastAPI's generator cannot see what middleware and handlers add, so this pass over its output states
 it once for every operation: the request id on every answer, problems only as problem+json (422
 included, instead of FastAPI's HTTPValidationError), `Retry-After` on 429 and 503, `If-Match` required
-where its absence is 428, the OAuth2 client-credentials flow beside plain bearer tokens, and the
+where its absence is 428, the OAuth2 client-credentials flow (with the scope it needs) beside plain
+bearer tokens on the operations integrators may call, and the
 headers that particular handlers set (`SENT_HEADERS`, checked against the routes by a test).
 """
 
@@ -12,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.auth.policy import Scope
+from app.auth.policy import INTEGRATOR_SCOPE, POLICY, Action, Role, Scope
 from app.core.errors import PROBLEM_MEDIA_TYPE
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -73,20 +76,42 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = truthful(generate())
+            app.openapi_schema = truthful(generate(), client_scopes(app))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def truthful(spec: dict[str, Any]) -> dict[str, Any]:
+def client_scopes(app: FastAPI) -> dict[str, list[str]]:
+    """Operation id -> the scopes an integrator's client-credentials token needs, for the operations
+    whose action the policy table allows integrators (an empty list: no scope needed)."""
+    scopes: dict[str, list[str]] = {}
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        for action in _actions(context.original_route.dependant):
+            if Role.integrator in POLICY[action]:
+                scope = INTEGRATOR_SCOPE.get(action)
+                scopes[context.original_route.name] = [scope.value] if scope else []
+    return scopes
+
+
+def _actions(dependant: Dependant) -> set[Action]:
+    found: set[Action] = set()
+    for dependency in dependant.dependencies:
+        action = getattr(dependency.call, "leder_action", None)
+        if action is not None:
+            found.add(action)
+        found |= _actions(dependency)
+    return found
+
+
+def truthful(spec: dict[str, Any], client_scopes: dict[str, list[str]]) -> dict[str, Any]:
     components = spec.setdefault("components", {})
     components.setdefault("securitySchemes", {})[CLIENT_CREDENTIALS] = _CLIENT_CREDENTIALS_SCHEME
     components["headers"] = HEADERS
-    for path, item in spec.get("paths", {}).items():
-        for operation in item.values():
-            # A family's token comes from `POST /family/session`, never from the client-credentials flow.
-            _state_operation(operation, staff_or_client=not path.startswith("/family/"))
+    for operation in operations(spec):
+        _state_operation(operation, client_scopes.get(operation["operationId"]))
     schemas = components.get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
@@ -101,15 +126,16 @@ def _header(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/headers/{name}"}
 
 
-def _state_operation(operation: dict[str, Any], *, staff_or_client: bool) -> None:
+def _state_operation(operation: dict[str, Any], client_scopes: list[str] | None) -> None:
     responses: dict[str, dict[str, Any]] = operation["responses"]
     if "428" in responses:
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "header" and parameter["name"] == "If-Match":
                 parameter["required"] = True
                 parameter["schema"] = {"type": "string", "maxLength": 200}
-    if staff_or_client and operation.get("security") == [{BEARER: []}]:
-        operation["security"] = [{BEARER: []}, {CLIENT_CREDENTIALS: []}]
+    if client_scopes is not None and operation.get("security") == [{BEARER: []}]:
+        # Integrators' tokens come from the client-credentials flow; staff and families hold bearer tokens.
+        operation["security"] = [{BEARER: []}, {CLIENT_CREDENTIALS: client_scopes}]
     sent = SENT_HEADERS.get(operation["operationId"], ())
     for status, response in responses.items():
         headers = response.setdefault("headers", {})

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.auth.policy import Role
+from app.auth.policy import Role, Scope
 from app.core.openapi import CLIENT_CREDENTIALS, SENT_HEADERS
 from app.main import create_app
 from tests.factories import notification_body
@@ -67,14 +67,21 @@ def test_bearer_and_client_credentials_schemes_and_the_token_url_exists(spec):
     assert schemes["HTTPBearer"]["scheme"] == "bearer"
     flow = schemes[CLIENT_CREDENTIALS]["flows"]["clientCredentials"]
     assert flow["tokenUrl"] == "/auth/token" and "post" in spec["paths"]["/auth/token"]
-    assert "notifications:write" in flow["scopes"]
+    assert set(flow["scopes"]) == {scope.value for scope in Scope}
+    offered: dict[str, list[str]] = {}
     for path, method, op in _operations(spec):
         security = op.get("security")
         if security is None:
             continue  # the open ones: health, the token endpoint, the family code exchange
-        assert {"HTTPBearer": []} in security, f"{method.upper()} {path}"
-        if not path.startswith("/family/"):
-            assert {CLIENT_CREDENTIALS: []} in security, f"{method.upper()} {path}"
+        assert security[0] == {"HTTPBearer": []}, f"{method.upper()} {path}"
+        for alternative in security[1:]:
+            offered[op["operationId"]] = alternative[CLIENT_CREDENTIALS]
+    # Offered exactly where the policy table lets integrators act, with the scope it requires.
+    assert offered["create_notification"] == ["notifications:write"]
+    assert offered["read_events"] == ["events:read"]
+    assert offered["register_webhook"] == ["webhooks:manage"]
+    assert "create_user" not in offered and "get_family_review" not in offered
+    assert all(scopes in ([], *[[s.value] for s in Scope]) for scopes in offered.values())
 
 
 def test_creates_have_one_success_status_and_one_media_type(spec):
