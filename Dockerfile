@@ -1,22 +1,29 @@
-# The API image: `leder serve` as a non-root user, migrating the database to head on start.
+# The API image: `leder serve` (or `leder worker`, `leder migrate`) as a non-root user.
 # Production settings come from the environment (LEDER_SECRET_KEY and LEDER_DATABASE_URL at least).
+# Dependencies install from requirements.lock (every file hash-checked); the base image is pinned by
+# digest so a rebuild gets the same system. Update both on purpose, never by accident.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
 
-FROM python:3.11-slim-bookworm AS build
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
-WORKDIR /srv/leder
-COPY pyproject.toml README.md alembic.ini ./
+WORKDIR /src
+COPY requirements.lock ./
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
+COPY pyproject.toml README.md ./
 COPY app ./app
-COPY migrations ./migrations
-# Editable install: the migrations stay beside the package at /srv/leder, where the code finds them.
-RUN /opt/venv/bin/pip install --no-cache-dir -e .
+# The service itself as a wheel, not editable, without dependencies (all came from the lock above;
+# the build backend is pinned in pyproject.toml).
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
-FROM python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE}
 RUN groupadd --system --gid 10001 leder \
     && useradd --system --uid 10001 --gid leder --create-home --home-dir /home/leder leder
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /srv/leder /srv/leder
 WORKDIR /srv/leder
+# The installed package finds alembic.ini and migrations/ in its working directory.
+COPY alembic.ini ./
+COPY migrations ./migrations
 RUN mkdir -p /srv/leder/data && chown 10001:10001 /srv/leder/data
 ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONDONTWRITEBYTECODE=1 \

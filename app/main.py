@@ -23,6 +23,7 @@ from app.core.errors import install_problem_handlers, unavailable_responses
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
+from app.core.openapi import install_openapi
 from app.events.relay import RelayTask
 from app.events.router import router as events_router
 from app.families.pages import router as family_pages_router
@@ -119,4 +120,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in routers:
         # Every route but the health checks (which declare their own) uses the database, so may answer 503.
         app.include_router(router, responses=None if router is health_router else unavailable_responses())
+    install_openapi(app)
     return app

@@ -86,9 +86,12 @@ def serve(
     """Migrate the database to head (unless LEDER_MIGRATE_ON_START=false), then serve the API (docs at /docs)."""
     import uvicorn
 
+    from app.core.logging import configure_logging
     from app.core.migrations import migrate_on_start
 
     config = settings()
+    # Before anything logs: the migration, and uvicorn's supervisor (which never builds the app).
+    configure_logging(config.log_level)
     try:
         _ = config.signing_key  # refuse to start without a usable secret, before binding the port
     except ConfigurationError as exc:
@@ -214,10 +217,16 @@ def _reason(result: ItemResult) -> str:
 @cli.command()
 def migrate() -> None:
     """Bring the database schema to the latest migration (one migrator at a time; others wait)."""
+    import logging
+
+    from app.core.logging import configure_logging
     from app.core.migrations import upgrade_to_head
 
-    upgrade_to_head(settings())
-    typer.echo("database at head")
+    config = settings()
+    # A deployment's migrate job: its lines go to the same log pipeline as the API's, as JSON.
+    configure_logging(config.log_level)
+    upgrade_to_head(config, quiet=True)
+    logging.getLogger("leder.migrate").info("database at head")
 
 
 @cli.command()

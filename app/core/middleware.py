@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -22,6 +23,18 @@ _SAFE_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
+
+
+# A caller's id (a load balancer's or client's) is kept so one request can be followed across systems,
+# but only in a shape that cannot smuggle anything into logs or headers: short, no spaces or controls.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def accepted_request_id(value: str | None) -> str | None:
+    """The incoming X-Request-ID if it is well-formed, else None (and the service makes its own)."""
+    if value is not None and _REQUEST_ID.fullmatch(value):
+        return value
+    return None
 
 
 class _BodyTooLarge(Exception):
@@ -44,8 +57,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # Always our own: a caller-chosen id could forge or collide audit correlation.
-        request_id = uuid.uuid4().hex
+        request_id = accepted_request_id(_header(scope, b"x-request-id")) or uuid.uuid4().hex
         token = request_id_var.set(request_id)
         # The UK day by the app's clock, for the date types' "not in the future" (app.core.types).
         today_token = request_today.set(uk_date(self.clock.now()))

@@ -14,7 +14,10 @@ from alembic.script import ScriptDirectory
 
 from app.core.config import Settings, ensure_private_dir
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+# A checkout keeps alembic.ini and migrations/ beside app/; the image installs the package (not
+# editable) into site-packages and keeps them in its working directory, /srv/leder.
+PROJECT_ROOT = _SOURCE_ROOT if (_SOURCE_ROOT / "alembic.ini").is_file() else Path.cwd()
 # The migrators' advisory lock on PostgreSQL: a bigint beyond int4, so it never meets `hashtext()` keys.
 MIGRATION_LOCK = 0x6C65_6465_725F_6D69  # "leder_mi"
 

@@ -18,7 +18,7 @@ from app.core.etag import IfMatch, etag, expected_version
 from app.flags.schemas import FlagDismissal
 from app.notifications import service as notifications
 from app.notifications.models import Notification
-from app.notifications.schemas import NotificationView
+from app.notifications.schemas import NotificationPublic, NotificationView
 from app.reviews import service
 from app.reviews.deps import acting
 from app.reviews.schemas import (
@@ -93,7 +93,8 @@ async def transition_notification(
     return await respond(session, ctx, notification, response)
 
 
-@router.post("/holds", status_code=status.HTTP_201_CREATED, response_model=NotificationView, responses=WRITE_PROBLEMS)
+# Only coordinators place holds, and they see the identifiable view: one response type for the create.
+@router.post("/holds", status_code=status.HTTP_201_CREATED, response_model=NotificationPublic, responses=WRITE_PROBLEMS)
 async def place_hold(
     notification_id: uuid.UUID,
     body: HoldRequest,

@@ -106,10 +106,17 @@ async def test_personal_data_never_reaches_the_logs(api, world, caplog):
         assert value not in logged
 
 
-async def test_request_ids_are_always_the_services_own(api):
-    first = await api.get("/health/live", headers={"X-Request-ID": "abc-123"})
-    second = await api.get("/health/live", headers={"X-Request-ID": "abc-123"})
-    assert first.headers["x-request-id"] != "abc-123"
+async def test_a_well_formed_request_id_is_kept_and_any_other_replaced(api):
+    kept = await api.get("/health/live", headers={"X-Request-ID": "abc-123"})
+    assert kept.headers["x-request-id"] == "abc-123"
+    denied = await api.get("/notifications", headers={"X-Request-ID": "trace:9.1_x"})
+    assert denied.status_code == 401
+    assert denied.headers["x-request-id"] == denied.json()["request_id"] == "trace:9.1_x"
+    for bad in ("a" * 65, "two words", "<script>", "-leading-dash", "a/b", "x;y"):
+        response = await api.get("/health/live", headers={"X-Request-ID": bad})
+        assert response.headers["x-request-id"] != bad
+        assert len(response.headers["x-request-id"]) == 32
+    first, second = await api.get("/health/live"), await api.get("/health/live")
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
 
 
