@@ -52,6 +52,8 @@ SENT_HEADERS: dict[str, tuple[str, ...]] = {
     "register_reviewer": ("ETag",),
     "get_reviewer": ("ETag",),
     "update_reviewer": ("ETag",),
+    "get_area_contact": ("ETag",),
+    "put_area_contact": ("ETag",),
 }
 
 BEARER = "HTTPBearer"
