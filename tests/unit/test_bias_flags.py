@@ -140,6 +140,8 @@ def test_dnacpr_rationales(rationale, flagged):
         ("Learnin disability", True),  # "learning" (8 letters): one slip
         ("Lernin disability", False),  # two slips in an 8-letter word
         ("Mearning disability", False),  # the first letter never slips
+        ("Mentl handicap", True),  # "mental" (6 letters): one slip
+        ("Mntl handicap", False),
         ("Trisomy 21", True),
         ("Trisomy 12", False),  # a digit: no slips
         ("Trisomy21", True),
