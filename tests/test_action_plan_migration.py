@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine.interfaces import ReflectedColumn
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (every table in the metadata)
@@ -46,7 +47,7 @@ def _insert(connection: sa.Connection, table_name: str, /, **values: Any) -> Non
     reflected = sa.inspect(connection).get_columns(table_name)  # what the database requires
     columns = [model.c[c["name"]] for c in reflected]
 
-    def required(c: dict[str, Any]) -> bool:
+    def required(c: ReflectedColumn) -> bool:
         column = model.c[c["name"]]
         serial = column.primary_key and isinstance(column.type, sa.Integer)  # the database numbers it
         return not c["nullable"] and c.get("default") is None and not serial
