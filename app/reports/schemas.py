@@ -35,6 +35,9 @@ class Progress(BaseModel):
 class AreaProgress(Progress):
     area_ods: str
     area_name: str
+    overdue_actions: int = Field(
+        default=0, description="Actions of the area's plan past their due date and unfinished, today (app/actions)."
+    )
 
 
 class Dashboard(BaseModel):

@@ -103,8 +103,18 @@ async def test_a_signed_off_review_puts_its_actions_in_the_plan(api, world, flow
         "total": 2, "planned": 1, "in_progress": 0, "completed": 1, "not_achieved": 0, "overdue": 1,
     }  # fmt: skip
 
-    # National: counts and themes only (disclosure-controlled), never the plan itself.
+    # The dashboards count it: the coordinator's own area, national by area (counts only).
     national = await world.staff(Role.national)
+    for who in (flow.coordinator, national):
+        board = await api.get("/reports/dashboard", params={"period": "2025-Q3"}, headers=who.headers)
+        assert board.status_code == 200, board.text
+        assert {a["area_ods"]: a["overdue_actions"] for a in board.json()["areas"]}["15F"] == 1
+    published = await api.get(
+        "/reports/dashboard", params={"period": "2025-Q3"}, headers={**national.headers, "Accept": "text/csv"}
+    )
+    assert "overdue_actions" in published.text.splitlines()[0]
+
+    # National: counts and themes only (disclosure-controlled), never the plan itself.
     assert (await api.get("/actions", headers=national.headers)).status_code == 403
     assert (await api.get(f"/actions/{dysphagia['id']}", headers=national.headers)).status_code == 403
     seen = await api.get("/areas/15F/themes", params={"from": "2025-01", "to": "2025-12"}, headers=national.headers)
