@@ -80,12 +80,12 @@ class ActionPage(BaseModel):
 
 
 class ThemeActions(BaseModel):
-    total: int
-    planned: int
-    in_progress: int
-    completed: int
-    not_achieved: int
-    overdue: int
+    total: Count
+    planned: Count
+    in_progress: Count
+    completed: Count
+    not_achieved: Count
+    overdue: Count
 
 
 class ThemeRow(BaseModel):

@@ -71,14 +71,13 @@ async def themes_report(
     themes = []
     for name in names:
         by = actions.get(name, {})
+        total = sum(by.get(s.value, 0) for s in ActionStatus)
         summary = ThemeActions(
-            total=sum(by.get(s.value, 0) for s in ActionStatus),
+            total=total,
             overdue=by.get("overdue", 0),
             **{s.value: by.get(s.value, 0) for s in ActionStatus},
         )
-        themes.append(
-            ThemeRow(theme=name, reviews=count(raised.get(name, 0)), actions=summary, has_action=summary.total > 0)
-        )
+        themes.append(ThemeRow(theme=name, reviews=count(raised.get(name, 0)), actions=summary, has_action=total > 0))
     return ThemesReport(
         area_ods=area,
         from_=start,

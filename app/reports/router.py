@@ -116,7 +116,9 @@ async def _annual(
         raise NotFound("No such area.")  # another area's report: as if the area did not exist
     area = await get_area(session, ods_code)
     controlled = for_publication or principal.role is not Role.coordinator
-    report = await annual_report(session, area, year, controlled=controlled, references=_references(request))
+    report = await annual_report(
+        session, area, year, controlled=controlled, references=_references(request), today=uk_date(clock.now())
+    )
     await audit.record(
         session,
         principal=principal,

@@ -16,7 +16,11 @@ TWO_ACTIONS: dict[str, Any] = {
     "grade": 5,
     "contributory_factors": ["delays_in_diagnosis_or_treatment", "reasonable_adjustments_not_made"],
     "actions": [
-        {"what": "Dysphagia pathway for the ward", "owner_organisation": "Riverside NHS Trust", "due_on": "2025-06-30"},
+        {
+            "what": "Eating and drinking pathway, ward 4",
+            "owner_organisation": "Riverside NHS Trust",
+            "due_on": "2025-06-30",
+        },
         {"what": "Annual health checks audit", "owner_organisation": "Hilltop PCN", "due_on": "2025-05-31"},
     ],
 }
@@ -61,7 +65,7 @@ async def test_a_signed_off_review_puts_its_actions_in_the_plan(api, world, flow
     actions = await plan(api, flow.coordinator)
     assert [(a["what"], a["status"], a["notification_id"], a["from_review"]) for a in actions] == [
         ("Annual health checks audit", "planned", case.id, True),  # due first
-        ("Dysphagia pathway for the ward", "planned", case.id, True),
+        ("Eating and drinking pathway, ward 4", "planned", case.id, True),
     ]
     assert actions[0]["themes"] == [
         "contributory_factor.delays_in_diagnosis_or_treatment",
@@ -114,6 +118,26 @@ async def test_a_signed_off_review_puts_its_actions_in_the_plan(api, world, flow
     )
     assert "overdue_actions" in published.text.splitlines()[0]
 
+    # The annual report's "Learning into action": themes, actions by status and owner, overdue, completed.
+    annual = await api.get("/reports/areas/15F/annual", params={"year": 2025}, headers=flow.coordinator.headers)
+    assert annual.status_code == 200, annual.text
+    learning = annual.json()["learning_into_action"]
+    assert learning["actions_by_status"] == {"planned": 1, "in_progress": 0, "completed": 1, "not_achieved": 0}
+    assert (learning["overdue"], learning["completed_in_year"]) == (1, 1)
+    assert [(o["owner_organisation"], o["overdue"]) for o in learning["actions_by_owner"]] == [
+        ("Hilltop PCN", 1),
+        ("Riverside NHS Trust", 0),
+    ]
+    assert {t["theme"]: t["actions"]["total"] for t in learning["themes"]}["grade_4_to_6"] == 2
+    assert learning["open_priorities"][0]["actions"] == 1
+    page = await api.get("/reports/areas/15F/annual.html", params={"year": 2025}, headers=flow.coordinator.headers)
+    assert page.status_code == 200 and "Learning into action" in page.text
+    assert "drinking pathway" not in page.text  # counts, never an action's text
+    published = await api.get("/reports/areas/15F/annual.csv", params={"year": 2025}, headers=flow.coordinator.headers)
+    rows = [line.split(",") for line in published.text.splitlines()]
+    assert ["15F", "2025", "learning_into_action", "overdue", "Overdue", "*", ""] in rows  # 1: suppressed
+    assert "drinking pathway" not in published.text
+
     # National: counts and themes only (disclosure-controlled), never the plan itself.
     assert (await api.get("/actions", headers=national.headers)).status_code == 403
     assert (await api.get(f"/actions/{dysphagia['id']}", headers=national.headers)).status_code == 403
@@ -121,7 +145,10 @@ async def test_a_signed_off_review_puts_its_actions_in_the_plan(api, world, flow
     assert seen.status_code == 200, seen.text
     assert seen.json()["disclosure_controlled"] is True
     assert seen.json()["signed_off_reviews"] == "*"  # one review: suppressed
-    assert "Dysphagia" not in seen.text and "Riverside" not in seen.text
+    assert "drinking pathway" not in seen.text and "Riverside" not in seen.text
+    national_annual = await api.get("/reports/areas/15F/annual", params={"year": 2025}, headers=national.headers)
+    assert national_annual.json()["learning_into_action"]["overdue"] == "*"
+    assert "drinking pathway" not in national_annual.text
 
 
 async def test_who_may_see_and_change_the_plan(api, world, flow):
