@@ -97,7 +97,7 @@ async def learning_into_action(
         await session.exec(  # type: ignore[call-overload]
             sa_select(col(PlanActionTheme.theme), func.count())
             .join(PlanAction, col(PlanAction.id) == col(PlanActionTheme.action_id))
-            .where(col(PlanActionTheme.area_ods) == ods, open_)
+            .where(col(PlanActionTheme.area_ods) == ods, in_area, open_)  # the area on both sides: by index
             .group_by(col(PlanActionTheme.theme))
             .order_by(func.count().desc(), col(PlanActionTheme.theme))
         )

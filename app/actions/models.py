@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import utc_field
+
+_OPEN = text("status IN ('planned', 'in_progress')")  # app.actions.rules.OPEN_STATUSES
 
 
 class PlanAction(SQLModel, table=True):
@@ -20,7 +22,9 @@ class PlanAction(SQLModel, table=True):
     __table_args__ = (
         # The plan's list and the overdue counts: by area, open or not, oldest due first.
         Index("ix_plan_action_area_status_due", "area_ods", "status", "due_on", "id"),
-        Index("ix_plan_action_status_due", "status", "due_on"),  # the worker's overdue sweep, every area
+        # Open actions only, by due date: the worker's overdue sweep and the dashboards' overdue counts read
+        # this small index alone (index-only), not the plan's finished past.
+        Index("ix_plan_action_open_due", "due_on", "area_ods", postgresql_where=_OPEN, sqlite_where=_OPEN),
         # One plan action per SMART action of a review (the sign-off hook and the data migration agree on it).
         UniqueConstraint("notification_id", "source_index", name="uq_plan_action_source"),
     )

@@ -57,7 +57,8 @@ async def themes_report(
     rows = await session.exec(  # type: ignore[call-overload]
         sa_select(col(PlanActionTheme.theme), col(PlanAction.status), func.count(), func.sum(overdue_case(today)))
         .join(PlanAction, col(PlanAction.id) == col(PlanActionTheme.action_id))
-        .where(col(PlanActionTheme.area_ods) == area)
+        # The area on both sides, so each is read by its area index (not the whole plan, hash-joined).
+        .where(col(PlanActionTheme.area_ods) == area, col(PlanAction.area_ods) == area)
         .group_by(col(PlanActionTheme.theme), col(PlanAction.status))
     )
     for theme, status, n, overdue in rows.all():

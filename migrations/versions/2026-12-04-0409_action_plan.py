@@ -50,7 +50,13 @@ def upgrade() -> None:
     with op.batch_alter_table("plan_action", schema=None) as batch_op:
         batch_op.create_index("ix_plan_action_area_status_due", ["area_ods", "status", "due_on", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_plan_action_notification_id"), ["notification_id"], unique=False)
-        batch_op.create_index("ix_plan_action_status_due", ["status", "due_on"], unique=False)
+        batch_op.create_index(
+            "ix_plan_action_open_due",
+            ["due_on", "area_ods"],
+            unique=False,
+            postgresql_where=sa.text("status IN ('planned', 'in_progress')"),
+            sqlite_where=sa.text("status IN ('planned', 'in_progress')"),
+        )
 
     op.create_table(
         "review_theme",
@@ -116,7 +122,11 @@ def downgrade() -> None:
 
     op.drop_table("review_theme")
     with op.batch_alter_table("plan_action", schema=None) as batch_op:
-        batch_op.drop_index("ix_plan_action_status_due")
+        batch_op.drop_index(
+            "ix_plan_action_open_due",
+            postgresql_where=sa.text("status IN ('planned', 'in_progress')"),
+            sqlite_where=sa.text("status IN ('planned', 'in_progress')"),
+        )
         batch_op.drop_index(batch_op.f("ix_plan_action_notification_id"))
         batch_op.drop_index("ix_plan_action_area_status_due")
 
