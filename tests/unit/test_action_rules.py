@@ -82,3 +82,22 @@ def test_themes_of_a_review():
 def test_a_good_review_raises_no_theme():
     findings = Findings.model_validate({"grade": 2, "dnacpr": {"in_place": True, "appropriate": True}})
     assert themes_of(findings, []) == []
+
+
+def test_webhooks_carry_action_events_only_for_clients_with_actions_read():
+    from datetime import UTC, datetime
+
+    from app.events.models import OutboxEvent
+    from app.webhooks.fanout import _wants
+    from app.webhooks.models import WebhookEndpoint
+
+    at = datetime(2025, 3, 17, tzinfo=UTC)
+    endpoint = WebhookEndpoint(
+        client_id="c", url="https://x.example", event_types=[], areas=[], secret="s", created_at=at
+    )
+    action = OutboxEvent(type="action.overdue", occurred_at=at, area_ods="15F", payload={})
+    stage = OutboxEvent(type="notification.stage_changed", occurred_at=at, area_ods="15F", payload={})
+    areas = frozenset({"15F"})
+    assert _wants(endpoint, areas, action, hears_actions=True)
+    assert not _wants(endpoint, areas, action, hears_actions=False)
+    assert _wants(endpoint, areas, stage, hears_actions=False)
