@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.actions.models import PlanAction, PlanActionTheme
 from app.actions.rules import OPEN_STATUSES
-from app.actions.schemas import Count, ThemeActions, ThemeRow
+from app.actions.schemas import Count, ThemeRow
 from app.actions.themes import overdue_case, themes_report
 from app.findings.schemas import ActionStatus
 from app.reports.disclosure import publish_count
@@ -57,9 +57,6 @@ async def learning_into_action(
 
     start, end = period.starts_on, period.ends_on
     themes = await themes_report(session, ods, start, end, today, disclosure_controlled=controlled)
-    if controlled:  # every count in the published section is controlled, the actions' too
-        for row in themes.themes:
-            row.actions = ThemeActions(**{k: count(v) for k, v in row.actions.model_dump().items()})
     in_area = col(PlanAction.area_ods) == ods
     open_ = col(PlanAction.status).in_([s.value for s in OPEN_STATUSES])
     by_status = dict(

@@ -74,9 +74,9 @@ async def themes_report(
         by = actions.get(name, {})
         total = sum(by.get(s.value, 0) for s in ActionStatus)
         summary = ThemeActions(
-            total=total,
-            overdue=by.get("overdue", 0),
-            **{s.value: by.get(s.value, 0) for s in ActionStatus},
+            total=count(total),
+            overdue=count(by.get("overdue", 0)),
+            **{s.value: count(by.get(s.value, 0)) for s in ActionStatus},
         )
         themes.append(ThemeRow(theme=name, reviews=count(raised.get(name, 0)), actions=summary, has_action=total > 0))
     return ThemesReport(

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
-from app.reports.disclosure import SUPPRESSED, Published, protect_table, share
+from app.reports.disclosure import SUPPRESSED, Published, protect_table, publish_count, share
 from app.reports.periods import Period
 from app.reports.progress import ProgressCounts, measure
 from app.reports.schemas import AreaProgress, Dashboard, Progress
@@ -44,13 +44,17 @@ async def dashboard(
             AreaProgress(
                 area_ods=a.ods_code,
                 area_name=a.name,
-                overdue_actions=(overdue_actions or {}).get(a.ods_code, 0),
+                overdue_actions=_overdue((overdue_actions or {}).get(a.ods_code, 0), controlled),
                 **shown[a.ods_code].model_dump(),
             )
             for a in areas
         ],
         england=shown.get(ENGLAND) if controlled else (_as_counted(england) if england else None),
     )
+
+
+def _overdue(n: int, controlled: bool) -> Published:
+    return publish_count(n) if controlled else n
 
 
 async def areas_for_report(session: AsyncSession, only: str | None) -> list[Area]:
@@ -154,7 +158,7 @@ def as_csv(report: Dashboard) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["period", "area_ods", "area_name", *fields, "overdue_actions"])
-    rows: list[tuple[str, str, Progress, int | str]] = [
+    rows: list[tuple[str, str, Progress, Published]] = [
         (a.area_ods, a.area_name, a, a.overdue_actions) for a in report.areas
     ]
     if report.england is not None:
