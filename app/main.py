@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
+from app.actions.router import router as actions_router
+from app.actions.router import themes_router
 from app.areas.router import router as areas_router
 from app.audit.router import router as audit_router
 from app.audit.service import audit_read, record_denial
@@ -113,6 +115,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         family_pages_router,
         events_router,
         webhooks_router,
+        actions_router,
+        themes_router,
         audit_router,
         reports_router,
         population_router,

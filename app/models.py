@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
+from app.actions.models import PlanAction, PlanActionTheme, PlanActionUpdate, ReviewTheme
 from app.areas.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import IntegratorClient
@@ -34,7 +35,11 @@ __all__ = [
     "IntegratorClient",
     "Notification",
     "OutboxEvent",
+    "PlanAction",
+    "PlanActionTheme",
+    "PlanActionUpdate",
     "RateLimitEvent",
+    "ReviewTheme",
     "ReviewerProfile",
     "SlaAlert",
     "StaffUser",

@@ -104,6 +104,11 @@ DELETE /webhooks/{endpoint_id}                                                  
 POST /webhooks/{endpoint_id}/activation                                                401    403    403    403    403    404    403    403    403    404
 GET /webhooks/{endpoint_id}/deliveries                                                 401    403    403    403    403    404    403    403    403    404
 POST /webhooks/{endpoint_id}/deliveries/{delivery_id}/replay                           401    403    403    403    403    404    403    403    403    404
+GET /actions                                                                              401    200    200    403    403    403    403    200    200    403
+POST /actions                                                                             401    422    403    403    403    403    403    422    403    403
+GET /actions/{action_id}                                                                  401    404    404    403    403    403    403    404    404    403
+POST /actions/{action_id}/updates                                                         401    422    403    403    403    403    403    422    403    403
+GET /areas/{ods_code}/themes                                                              401    200    403    200    200    403    403    404    403    403
 GET /audit                                                                             401    200    403    403    200    403    403    200    403    403
 GET /reports/dashboard                                                                 401    200    403    200    200    403    403    200    403    403
 GET /reports/areas/{ods_code}/annual                                                   401    200    403    200    200    403    403    404    403    403
@@ -122,6 +127,7 @@ QUERIES: dict[str, dict[str, str]] = {
     "/reports/areas/{ods_code}/annual": {"year": "2025"},
     "/reports/areas/{ods_code}/annual.html": {"year": "2025"},
     "/reports/areas/{ods_code}/annual.csv": {"year": "2025"},
+    "/areas/{ods_code}/themes": {"from": "2025-01", "to": "2025-03"},
 }
 
 
@@ -173,19 +179,19 @@ async def test_every_route_answers_every_caller_exactly_as_written(api, world):
 
 # An integrator client granted exactly one scope, on every route an integrator may call at all.
 SCOPE_TABLE = """
-                                                       notifications:write notifications:read events:read webhooks:manage
-GET /areas                                                             200                200         200             200
-POST /notifications                                                    422                403         403             403
-POST /notifications/batch                                              422                403         403             403
-GET /notifications                                                     403                200         403             403
-GET /notifications/{notification_id}                                   403                200         403             403
-GET /events                                                            403                403         200             403
-POST /webhooks                                                         403                403         403             422
-GET /webhooks                                                          403                403         403             200
-DELETE /webhooks/{endpoint_id}                                         403                403         403             404
-POST /webhooks/{endpoint_id}/activation                                403                403         403             404
-GET /webhooks/{endpoint_id}/deliveries                                 403                403         403             404
-POST /webhooks/{endpoint_id}/deliveries/{delivery_id}/replay           403                403         403             404
+                                                       notifications:write notifications:read events:read webhooks:manage  actions:read
+GET /areas                                                             200                200         200             200           200
+POST /notifications                                                    422                403         403             403           403
+POST /notifications/batch                                              422                403         403             403           403
+GET /notifications                                                     403                200         403             403           403
+GET /notifications/{notification_id}                                   403                200         403             403           403
+GET /events                                                            403                403         200             403           403
+POST /webhooks                                                         403                403         403             422           403
+GET /webhooks                                                          403                403         403             200           403
+DELETE /webhooks/{endpoint_id}                                         403                403         403             404           403
+POST /webhooks/{endpoint_id}/activation                                403                403         403             404           403
+GET /webhooks/{endpoint_id}/deliveries                                 403                403         403             404           403
+POST /webhooks/{endpoint_id}/deliveries/{delivery_id}/replay           403                403         403             404           403
 """
 
 

@@ -29,6 +29,7 @@ class Scope(StrEnum):
     notifications_read = "notifications:read"
     events_read = "events:read"
     webhooks_manage = "webhooks:manage"
+    actions_read = "actions:read"  # action.* events in the feed and on webhooks
 
 
 class Action(StrEnum):
@@ -63,6 +64,9 @@ class Action(StrEnum):
     audit_read = "audit.read"
     reports_read = "reports.read"
     population_manage = "population.manage"
+    action_read = "action.read"
+    action_manage = "action.manage"
+    themes_read = "themes.read"
 
 
 POLICY: dict[Action, frozenset[Role]] = {
@@ -102,6 +106,11 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.reports_read: frozenset({Role.coordinator, Role.national, Role.admin}),
     # Each area's population with a learning disability by ethnic group: reference data for the annual report.
     Action.population_manage: frozenset({Role.admin}),
+    # The plan's text can name people and providers: the area's coordinator, and reviewers for their own
+    # reviews' actions. National oversight gets counts and themes only (themes_read, the dashboard).
+    Action.action_read: frozenset({Role.coordinator, Role.reviewer}),
+    Action.action_manage: frozenset({Role.coordinator}),
+    Action.themes_read: frozenset({Role.coordinator, Role.national, Role.admin}),
 }
 
 # An integrator needs this scope for the action, on top of the role being allowed.

@@ -54,6 +54,9 @@ SENT_HEADERS: dict[str, tuple[str, ...]] = {
     "update_reviewer": ("ETag",),
     "get_area_contact": ("ETag",),
     "put_area_contact": ("ETag",),
+    "create_action": ("ETag",),
+    "get_action": ("ETag",),
+    "add_action_update": ("ETag",),
 }
 
 BEARER = "HTTPBearer"

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.audit import service as audit
 from app.auth.deps import ClockDep, allow
-from app.auth.policy import Action
+from app.auth.policy import Action, Scope
 from app.auth.service import Principal
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
@@ -38,8 +38,10 @@ async def read_events(
     events = await read_feed(session, start, limit, sorted(principal.client_areas))
     # One audit row per page: events carry no identifiable data, and a busy feed would swamp the trail.
     await audit.record(session, principal=principal, action=Action.events_read.value, outcome="allowed", at=clock.now())
-    items = [_view(e) for e in events]
-    return EventPage(items=items, next_cursor=items[-1].cursor if items else str(start))
+    # Action events need their own scope (actions:read); the cursor still moves past the ones left out.
+    shows_actions = Scope.actions_read in principal.scopes
+    items = [_view(e) for e in events if shows_actions or not e.type.startswith("action.")]
+    return EventPage(items=items, next_cursor=cursor_of(events[-1]) if events else str(start))
 
 
 def _view(event: OutboxEvent) -> EventView:

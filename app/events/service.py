@@ -27,6 +27,9 @@ class EventType(StrEnum):
     family_summary_released = "family_summary.released"
     sla_at_risk = "sla.at_risk"
     sla_breached = "sla.breached"
+    action_created = "action.created"
+    action_updated = "action.updated"
+    action_overdue = "action.overdue"
 
 
 async def emit(

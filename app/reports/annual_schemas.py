@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from app.actions.annual import LearningIntoAction
 from app.notifications.enums import EthnicCategory, EthnicGroup
 from app.reports.schemas import Count, Progress, Share
 
@@ -147,6 +148,10 @@ class AnnualReport(BaseModel):
     family_involvement: FamilyInvolvement
     actions: Breakdown = Field(description="Actions agreed in the reviews completed in the year, by status.")
     ethnicity: EthnicRepresentation
+    # The area's action plan (app/actions/annual.py); set by publishing.annual_report.
+    learning_into_action: LearningIntoAction | None = Field(
+        default=None, description="Learning into action: themes, the plan's actions and their progress (counts)."
+    )
 
 
 class PopulationCount(BaseModel):

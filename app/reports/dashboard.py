@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
 from app.core.spreadsheets import SafeCsvWriter
-from app.reports.disclosure import SUPPRESSED, Published, protect_table, share
+from app.reports.disclosure import SUPPRESSED, Published, protect_table, publish_count, share
 from app.reports.periods import Period
 from app.reports.progress import ProgressCounts, measure
 from app.reports.schemas import AreaProgress, Dashboard, Progress
@@ -23,7 +23,13 @@ ENGLAND = "England"
 
 
 async def dashboard(
-    session: AsyncSession, period: Period, areas: Sequence[Area], *, with_england: bool, controlled: bool
+    session: AsyncSession,
+    period: Period,
+    areas: Sequence[Area],
+    *,
+    with_england: bool,
+    controlled: bool,
+    overdue_actions: Mapping[str, int] | None = None,
 ) -> Dashboard:
     counted, whole = await measure(session, period, [a.ods_code for a in areas] if not with_england else None)
     by_area = {a.ods_code: counted.get(a.ods_code, ProgressCounts()) for a in areas}
@@ -34,9 +40,21 @@ async def dashboard(
         starts_on=period.starts_on,
         ends_on=period.ends_on,
         disclosure_controlled=controlled,
-        areas=[AreaProgress(area_ods=a.ods_code, area_name=a.name, **shown[a.ods_code].model_dump()) for a in areas],
+        areas=[
+            AreaProgress(
+                area_ods=a.ods_code,
+                area_name=a.name,
+                overdue_actions=_overdue((overdue_actions or {}).get(a.ods_code, 0), controlled),
+                **shown[a.ods_code].model_dump(),
+            )
+            for a in areas
+        ],
         england=shown.get(ENGLAND) if controlled else (_as_counted(england) if england else None),
     )
+
+
+def _overdue(n: int, controlled: bool) -> Published:
+    return publish_count(n) if controlled else n
 
 
 async def areas_for_report(session: AsyncSession, only: str | None) -> list[Area]:
@@ -139,11 +157,14 @@ def as_csv(report: Dashboard) -> str:
     fields = list(Progress.model_fields)
     out = io.StringIO()
     writer = SafeCsvWriter(out, lineterminator="\n")
-    writer.writerow(["period", "area_ods", "area_name", *fields])
-    rows: list[tuple[str, str, Progress]] = [(a.area_ods, a.area_name, a) for a in report.areas]
+    writer.writerow(["period", "area_ods", "area_name", *fields, "overdue_actions"])
+    rows: list[tuple[str, str, Progress, Published]] = [
+        (a.area_ods, a.area_name, a, a.overdue_actions) for a in report.areas
+    ]
     if report.england is not None:
-        rows.append(("", ENGLAND, report.england))
-    for ods, name, figures in rows:
+        rows.append(("", ENGLAND, report.england, ""))
+    for ods, name, figures, overdue in rows:
         values = figures.model_dump()
-        writer.writerow([report.period, ods, name, *("" if values[f] is None else values[f] for f in fields)])
+        cells = ("" if values[f] is None else values[f] for f in fields)
+        writer.writerow([report.period, ods, name, *cells, overdue])
     return out.getvalue()

@@ -14,10 +14,13 @@ from __future__ import annotations
 import io
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.actions.annual import csv_rows as learning_csv_rows
+from app.actions.annual import learning_into_action
 from app.areas.models import Area
 from app.core.spreadsheets import SafeCsvWriter
 from app.findings.schemas import ActionStatus, ContributoryFactor
@@ -476,7 +479,13 @@ def references_from(male: float, female: float, source: str) -> References:
 
 
 async def annual_report(
-    session: AsyncSession, area: Area, year: int, *, controlled: bool, references: References
+    session: AsyncSession,
+    area: Area,
+    year: int,
+    *,
+    controlled: bool,
+    references: References,
+    today: date | None = None,
 ) -> AnnualReport:
     """The area's report for the calendar year, as counted or as published."""
     period = periods.year(year)
@@ -487,7 +496,7 @@ async def annual_report(
     # PROGRESS MEASURES: the dashboard's measures for the year come from app.reports.progress (through the
     # dashboard, which publishes them by the same rules); `_consistent` keeps its totals in step with ours.
     progress = Progress.model_validate(board.areas[0].model_dump(exclude={"area_ods", "area_name"}))
-    return build_report(
+    report = build_report(
         figures,
         area_ods=area.ods_code,
         area_name=area.name,
@@ -496,6 +505,11 @@ async def annual_report(
         references=references,
         controlled=controlled,
     )
+    # LEARNING INTO ACTION: the action plan's section (app/actions/annual.py), as of today.
+    report.learning_into_action = await learning_into_action(
+        session, area.ods_code, period, today or period.ends_on, controlled=controlled
+    )
+    return report
 
 
 def annual_csv(report: AnnualReport) -> str:
@@ -562,4 +576,6 @@ def annual_csv(report: AnnualReport) -> str:
         for item in ("expected", "ratio", "ratio_low", "ratio_high"):
             value = getattr(g, item)
             row(f"ethnic_representation:{item}", g.group.value, g.label, "" if value is None else value)
+    if report.learning_into_action is not None:
+        learning_csv_rows(row, report.learning_into_action)
     return out.getvalue()

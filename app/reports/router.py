@@ -5,12 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app.actions.themes import overdue_by_area
 from app.areas import contact as area_contact
 from app.areas.service import get_area
 from app.audit import service as audit
 from app.auth.deps import ClockDep, allow
 from app.auth.policy import Action, Role
 from app.auth.service import Principal
+from app.core.clock import uk_date
 from app.core.db import SessionDep
 from app.core.errors import NotFound, problem_responses
 from app.core.models import ODS_CODE_PATTERN
@@ -69,6 +71,7 @@ async def read_dashboard(
         areas,
         with_england=only is None,
         controlled=csv or not is_coordinator,
+        overdue_actions=await overdue_by_area(session, uk_date(clock.now()), only),  # counts only, never the text
     )
     await audit.record(
         session, principal=principal, action=Action.reports_read.value, outcome="allowed", at=clock.now()
@@ -114,7 +117,9 @@ async def _annual(
         raise NotFound("No such area.")  # another area's report: as if the area did not exist
     area = await get_area(session, ods_code)
     controlled = for_publication or principal.role is not Role.coordinator
-    report = await annual_report(session, area, year, controlled=controlled, references=_references(request))
+    report = await annual_report(
+        session, area, year, controlled=controlled, references=_references(request), today=uk_date(clock.now())
+    )
     await audit.record(
         session,
         principal=principal,

@@ -35,6 +35,11 @@ class Progress(BaseModel):
 class AreaProgress(Progress):
     area_ods: str
     area_name: str
+    overdue_actions: Count = Field(
+        default=0,
+        description="Actions of the area's plan past their due date and unfinished, today (app/actions); "
+        "disclosure-controlled as the other counts when they are.",
+    )
 
 
 class Dashboard(BaseModel):

@@ -231,6 +231,10 @@ async def change_stage(
     )
     if to is Stage.completed:
         await emit(session, EventType.review_completed, notification, ctx.now, sla_outcome=notification.sla_outcome)
+    if edge.move is Move.sign_off:
+        from app.actions.service import plan_from_sign_off  # here: app.actions builds on this module
+
+        await plan_from_sign_off(session, ctx, notification)
     return edge.move
 
 

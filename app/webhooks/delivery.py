@@ -65,7 +65,7 @@ async def claim(
             .with_for_update(skip_locked=True, of=WebhookDelivery)
         )
         rows = (await session.exec(due)).all()
-        live = {endpoint.id for endpoint, _ in await live_endpoints(session)}
+        live = {endpoint.id for endpoint, *_ in await live_endpoints(session)}
         jobs, until = [], now + timedelta(seconds=settings.webhook_claim_seconds)
         for delivery, endpoint, event in rows:
             if endpoint.id in live:

@@ -44,8 +44,8 @@ async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], now: datetime,
                     "created_at": now,
                 }
                 for event in events
-                for endpoint, areas in endpoints
-                if _wants(endpoint, areas, event)
+                for endpoint, areas, hears_actions in endpoints
+                if _wants(endpoint, areas, event, hears_actions)
             ]
             if wanted:
                 await session.exec(insert(WebhookDelivery), params=wanted)
@@ -70,9 +70,10 @@ async def _locked_position(session: AsyncSession) -> FeedPosition | None:
     return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 
-async def live_endpoints(session: AsyncSession) -> list[tuple[WebhookEndpoint, frozenset[str]]]:
+async def live_endpoints(session: AsyncSession) -> list[tuple[WebhookEndpoint, frozenset[str], bool]]:
     """Active endpoints of active clients that still hold `webhooks:manage`, each with the areas it
-    may hear about now (an area or scope withdrawn from the client stops its deliveries)."""
+    may hear about now (an area or scope withdrawn from the client stops its deliveries), and whether
+    its client holds `actions:read` (the action plan's events)."""
     query = (
         select(WebhookEndpoint, IntegratorClient)
         .join(IntegratorClient, col(IntegratorClient.client_id) == col(WebhookEndpoint.client_id))
@@ -83,13 +84,15 @@ async def live_endpoints(session: AsyncSession) -> list[tuple[WebhookEndpoint, f
         if Scope.webhooks_manage.value not in client.scopes:
             continue
         granted = frozenset(client.areas)
-        found.append((endpoint, granted & frozenset(endpoint.areas) if endpoint.areas else granted))
+        areas = granted & frozenset(endpoint.areas) if endpoint.areas else granted
+        found.append((endpoint, areas, Scope.actions_read.value in client.scopes))
     return found
 
 
-def _wants(endpoint: WebhookEndpoint, areas: frozenset[str], event: OutboxEvent) -> bool:
+def _wants(endpoint: WebhookEndpoint, areas: frozenset[str], event: OutboxEvent, hears_actions: bool) -> bool:
     return (
         event.area_ods in areas
+        and (hears_actions or not event.type.startswith("action."))
         and (not endpoint.event_types or event.type in endpoint.event_types)
         and event.occurred_at >= endpoint.created_at  # an endpoint hears what happens after it exists
     )

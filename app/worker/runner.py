@@ -25,6 +25,7 @@ from datetime import timedelta
 
 import httpx
 
+from app.actions.sweep import announce_overdue
 from app.audit.chain import chain_key, seal_pending
 from app.core.clock import Clock, uk_date
 from app.core.config import Settings
@@ -128,6 +129,7 @@ class Worker:
             on_chunk=self._renew_between_chunks,
         )  # fmt: skip
         log.info("sla sweep", extra={"changed": result.changed, "announced": result.announced})
+        result.actions_announced = await announce_overdue(self.sessionmaker, uk_date(now), now)
         return result
 
     async def _prune(self) -> None:

@@ -52,6 +52,7 @@ class SweepResult:
     changed: int = 0
     announced: int = 0
     longest_chunk_seconds: float = 0.0  # the longest any chunk's row locks were held
+    actions_announced: int = 0  # action.overdue events (app/actions/sweep.py, run after the SLA sweep)
 
 
 async def sweep(

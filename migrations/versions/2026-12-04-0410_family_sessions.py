@@ -2,7 +2,7 @@
 areas' contact details.
 
 Revision ID: 4f7c2a91d0e3
-Revises: 915adcbd0613
+Revises: c1f4767ef51c
 Create Date: 2026-12-04 04:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "4f7c2a91d0e3"
-down_revision: str | None = "915adcbd0613"
+down_revision: str | None = "c1f4767ef51c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
