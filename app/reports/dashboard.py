@@ -7,11 +7,13 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
+from app.reports import periods
 from app.reports.disclosure import SUPPRESSED, Published, protect_table, share
 from app.reports.periods import Period
 from app.reports.progress import ProgressCounts, measure
@@ -23,7 +25,13 @@ ENGLAND = "England"
 
 
 async def dashboard(
-    session: AsyncSession, period: Period, areas: Sequence[Area], *, with_england: bool, controlled: bool
+    session: AsyncSession,
+    period: Period,
+    areas: Sequence[Area],
+    *,
+    with_england: bool,
+    controlled: bool,
+    generated_at: datetime,
 ) -> Dashboard:
     counted, whole = await measure(session, period, [a.ods_code for a in areas] if not with_england else None)
     by_area = {a.ods_code: counted.get(a.ods_code, ProgressCounts()) for a in areas}
@@ -33,6 +41,8 @@ async def dashboard(
         period=period.label,
         starts_on=period.starts_on,
         ends_on=period.ends_on,
+        generated_at=generated_at,
+        to_date=periods.to_date(period, generated_at),
         disclosure_controlled=controlled,
         areas=[AreaProgress(area_ods=a.ods_code, area_name=a.name, **shown[a.ods_code].model_dump()) for a in areas],
         england=shown.get(ENGLAND) if controlled else (_as_counted(england) if england else None),
@@ -139,11 +149,15 @@ def as_csv(report: Dashboard) -> str:
     fields = list(Progress.model_fields)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["period", "area_ods", "area_name", *fields])
+    writer.writerow(["period", "area_ods", "area_name", *fields, "starts_on", "counted_to", "generated_at"])
+    period = periods.Period(report.period, report.starts_on, report.ends_on)
+    when = [report.starts_on.isoformat(), periods.counted_to(period, report.generated_at).isoformat()]
+    when.append(report.generated_at.isoformat(timespec="seconds"))
     rows: list[tuple[str, str, Progress]] = [(a.area_ods, a.area_name, a) for a in report.areas]
     if report.england is not None:
         rows.append(("", ENGLAND, report.england))
     for ods, name, figures in rows:
         values = figures.model_dump()
-        writer.writerow([report.period, ods, name, *("" if values[f] is None else values[f] for f in fields)])
+        shown = ("" if values[f] is None else values[f] for f in fields)
+        writer.writerow([report.period, ods, name, *shown, *when])
     return out.getvalue()
