@@ -192,15 +192,9 @@ def build_report(
             publication.hidden_totals.add(COMPLETED)
     while True:
         publication.hid_more = False
-        report = _build(figures, publication, area_ods, area_name, period, progress, references)
+        report = _build(figures, publication, area_ods, area_name, period, progress, references, generated_at)
         if not publication.hid_more:
-            return report.model_copy(
-                update={
-                    "generated_at": generated_at,
-                    "to_date": periods.to_date(period, generated_at),
-                    "counted_to": periods.counted_to(period, generated_at),
-                }
-            )
+            return report
 
 
 def _build(
@@ -211,6 +205,7 @@ def _build(
     period: Period,
     progress: Progress,
     references: References,
+    generated_at: datetime,
 ) -> AnnualReport:
     received = pub.breakdown(
         {"deaths_notified": figures.deaths_notified, "excluded": figures.excluded},
@@ -238,9 +233,9 @@ def _build(
         year=period.starts_on.year,
         starts_on=period.starts_on,
         ends_on=period.ends_on,
-        generated_at=datetime.min,  # set by build_report, which knows when
-        to_date=False,
-        counted_to=period.ends_on,
+        generated_at=generated_at,
+        to_date=periods.to_date(period, generated_at),
+        counted_to=periods.counted_to(period, generated_at),
         disclosure_controlled=pub.controlled,
         notes=CONTROLLED_NOTES if pub.controlled else EXACT_NOTES,
         counts=counts,
