@@ -72,6 +72,8 @@ def test_a_csv_file_is_imported_row_by_row_and_a_rerun_adds_nothing(run, tmp_pat
         rejected = list(csv.DictReader(report))
     assert [(r["line"], r["status"]) for r in rejected] == [("3", "invalid"), ("4", "invalid"), ("5", "refused")]
     assert "person.nhs_number" in rejected[0]["reason"]
+    assert rejected[0]["reason"] == "person.nhs_number: the NHS number's check digit is wrong"  # a plain sentence
+    assert not [r for r in rejected if "Value error" in r["reason"]]
     assert "person.autism" in rejected[1]["reason"]
     assert "1234567890" not in path.with_name("notifications.csv.errors.csv").read_text()  # no echo
     assert count(settings) == 2

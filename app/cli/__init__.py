@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.policy import Role, Scope
 from app.core.config import ConfigurationError, Settings
-from app.core.errors import ProblemError
+from app.core.errors import ProblemError, plain_message
 
 if TYPE_CHECKING:
     from app.audit.verify import Verification
@@ -50,7 +50,7 @@ def settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        raise fail(f"bad settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        raise fail(f"bad settings: {exc.errors()[0]['loc']}: {plain_message(exc.errors()[0]['msg'])}") from None
 
 
 def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -435,7 +435,7 @@ def validated(model: type[T], **values: object) -> T:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "input"
-        raise fail(f"{where}: {first['msg']}") from None
+        raise fail(f"{where}: {plain_message(first['msg'])}") from None
 
 
 def main() -> None:

@@ -164,6 +164,17 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     return field_errors(exc.errors())
 
 
+# Pydantic puts these before the text of a ValueError or an assert raised in a validator: noise to a reader.
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def plain_message(message: str) -> str:
+    """A validation message as plain words: without pydantic's `Value error, ` before our own text."""
+    for prefix in _PYDANTIC_PREFIXES:
+        message = message.removeprefix(prefix)
+    return message
+
+
 def field_errors(errors: Sequence[Any], default_location: str = "body") -> list[FieldError]:
     """Pydantic's errors as ours. Never echo the input back: it may be an NHS number or a name."""
     out = []
@@ -171,9 +182,7 @@ def field_errors(errors: Sequence[Any], default_location: str = "body") -> list[
         loc = [str(part) for part in err.get("loc", ())]
         location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else default_location
         path = loc[1:] if loc and loc[0] == location else loc
-        message = str(err.get("msg", "invalid"))
-        if err.get("type") == "value_error":  # our own validators' sentences, without pydantic's "Value error, "
-            message = str(err.get("ctx", {}).get("error", message))
+        message = plain_message(str(err.get("msg", "invalid")))
         out.append(FieldError(field=".".join(path) or location, location=location, message=message))
     return out
 

@@ -39,27 +39,53 @@ class DetectedFlag:
 
 
 # Phrases, written as normalised words (lower case, apostrophes dropped). Each word may be misspelt
-# by the distance allowed for its length.
+# by the distance allowed for its length. The vocabulary is the ICD-10 (WHO 2019) titles and inclusion
+# terms of the codes flagged below (F70-F79, F81.9, Q90.0-Q90.9), the older terms certificates still carry,
+# and the abbreviations doctors write. Deliberately absent: conditions that come with a learning disability
+# but are not one (epilepsy, cerebral palsy, autism, fragile X, global developmental delay), and
+# abbreviations that mean other things on a certificate (MLD: metachromatic leukodystrophy; ID; DS).
 _PHRASES: dict[str, list[tuple[str, ...]]] = {
     "learning disability": [
         ("learning", "disability"),
         ("learning", "disabilities"),
         ("learning", "disabled"),
+        ("learning", "handicap"),  # F81.9 inclusion: learning handicap NOS
+        ("learning", "disorder"),  # F81.9 inclusion: learning disorder NOS
+        ("knowledge", "acquisition", "disability"),  # F81.9 inclusion
+        ("disorder", "of", "scholastic", "skills"),  # F81.9: developmental disorder of scholastic skills
         ("intellectual", "disability"),
         ("intellectual", "disabilities"),
+        ("intellectually", "disabled"),
         ("mental", "handicap"),
         ("mentally", "handicapped"),
-        ("mental", "retardation"),  # ICD-10's own name for F70-F79
+        ("mental", "retardation"),  # ICD-10's own title for F70-F79 (mild, moderate, severe, profound, ...)
+        ("mentally", "retarded"),
+        ("mental", "subnormality"),  # F70-F73, F79 inclusion terms
+        ("mentally", "subnormal"),
+        ("mental", "deficiency"),  # F79 inclusion: mental deficiency NOS
+        ("mentally", "deficient"),
+        ("mentally", "defective"),
+        ("feeble", "minded"),  # F70 inclusion: feeble-mindedness
+        ("feeble", "mindedness"),
+        ("feebleminded",),
+        ("feeblemindedness",),
+        ("imbecility",),  # older terms for moderate and profound mental retardation
+        ("imbecile",),
+        ("idiocy",),
         ("ld",),
+        ("lds",),
         ("pmld",),  # profound and multiple learning disabilities
+        ("sld",),  # severe learning disability
     ],
     "learning difficulties": [("learning", "difficulty"), ("learning", "difficulties")],
     "Down's syndrome": [
         ("downs", "syndrome"),
         ("down", "syndrome"),
-        ("trisomy", "21"),
+        ("downs", "disease"),
+        ("trisomy", "21"),  # Q90.0-Q90.2: trisomy 21 (meiotic nondisjunction, mosaicism, translocation)
         ("trisomy21",),
         ("t21",),
+        ("mongolism",),  # the older index term for Q90
         ("downs",),  # "Downs, frailty": on a certificate or a DNACPR form, nothing else is meant
     ],
 }

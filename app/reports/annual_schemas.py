@@ -131,9 +131,15 @@ class AnnualReport(BaseModel):
     year: int
     starts_on: date
     ends_on: date
+    generated_at: datetime = Field(description="When these figures were counted.")
+    to_date: bool = Field(
+        description="The year had not ended when the figures were counted: they run to `counted_to`, not to "
+        "`ends_on`, and will change."
+    )
+    counted_to: date = Field(description="The last day the figures cover: `ends_on`, or the day they were counted.")
     disclosure_controlled: bool = Field(
         description="Counts of 1 to 7 shown as `*`, others rounded to the nearest 5, percentages from those, "
-        "medians of fewer than 8 people withheld."
+        "medians of fewer than 8 people withheld. The published version: the one to publish."
     )
     notes: list[str] = Field(description="How to read the figures.")
     counts: AnnualCounts

@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files only (before anything imports pyplot)
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from app.reports.annual_schemas import AnnualReport, Breakdown
@@ -25,13 +26,12 @@ from app.reports.disclosure import Published
 matplotlib.rcParams.update(
     {
         "svg.fonttype": "none",
+        "text.parse_math": False,  # labels are data (area names, causes): `$...$` is text, never mathtext
         "svg.hashsalt": "leder-annual-report",  # the same ids for the same chart: reproducible pages
         "font.family": "sans-serif",
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
-        # Labels are text, never mathtext: an area named "$x$" or "$\\foo{" must draw as written, not fail.
-        "text.parse_math": False,
     }
 )
 BLUE, GREY, DARK, RED = "#005eb8", "#768692", "#212b32", "#d5281b"  # NHS identity colours
@@ -45,26 +45,25 @@ class Chart:
     key: str
     title: str
     description: str  # what the chart shows, for screen readers (the tables beside it give the figures)
-    svg: str
+    svg: str  # empty when there is nothing to draw: the page says `empty` instead
+    empty: str | None = None
 
 
 def charts(report: AnnualReport) -> list[Chart]:
     """Every chart of the report, in the order the page shows them."""
     drawn = [
         _ages(report),
-        _breakdown("place", "Place of death", report.place_of_death, "Deaths notified", "No deaths in this period"),
+        _breakdown("place", "Place of death", report.place_of_death, "Deaths notified", "No deaths in this period."),
         _breakdown(
             "grading",
             "Grading of care",
             report.grading.breakdown,
             "Reviews completed",
-            "No reviews completed in this period",
+            "No reviews completed in this period.",
             short=_grade_label,
         ),
         _representation(report),
-        _breakdown(
-            "actions", "Actions agreed, by status", report.actions, "Actions", "No actions agreed in this period"
-        ),
+        _breakdown("actions", "Actions agreed, by status", report.actions, "Actions", "No actions in this period."),
     ]
     return [chart for chart in drawn if chart is not None]
 
@@ -78,6 +77,8 @@ def _breakdown(
 ) -> Chart:
     labels = [short(c.label) for c in breakdown.cells]
     values: list[Published] = [c.count for c in breakdown.cells]
+    if all(v == 0 for v in values):  # nothing to draw: say so, rather than an axis of fractions
+        return Chart(key, title, f"{title}: {empty}", "", empty)
     figure = Figure(figsize=(6.4, 0.45 * len(labels) + 0.9))
     ax = figure.subplots()
     positions = list(range(len(labels)))[::-1]
@@ -85,11 +86,9 @@ def _breakdown(
     ax.barh(positions, drawn, color=BLUE)
     ax.set_yticks(positions, labels)
     ax.set_xlabel(axis)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 of a death
     top = max(drawn, default=0) or 1
     ax.set_xlim(0, top * 1.15)
-    if not any(drawn) and not any(isinstance(v, str) for v in values):
-        ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center", color=DARK)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers only
     for y, value in zip(positions, values, strict=True):
         ax.text((value if isinstance(value, int) else 0) + top * 0.01, y, str(value), va="center", color=DARK)
     suppressed = any(isinstance(v, str) for v in values)
@@ -150,6 +149,8 @@ def _representation(report: AnnualReport) -> Chart | None:
 
 def _svg(figure: Figure, prefix: str) -> str:
     """The figure as an <svg> element to inline: no XML prologue, and ids unique within the page."""
+    for text in figure.findobj(Text):  # ticks, legend, titles, labels: none is ever parsed as mathtext
+        text.set_parse_math(False)
     out = io.StringIO()
     figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     svg = out.getvalue()

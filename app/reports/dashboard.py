@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
 from app.core.spreadsheets import SafeCsvWriter
+from app.reports import periods
 from app.reports.disclosure import SUPPRESSED, Published, protect_table, publish_count, share
 from app.reports.periods import Period
 from app.reports.progress import ProgressCounts, measure
@@ -29,6 +31,7 @@ async def dashboard(
     *,
     with_england: bool,
     controlled: bool,
+    generated_at: datetime,
     overdue_actions: Mapping[str, int] | None = None,
 ) -> Dashboard:
     counted, whole = await measure(session, period, [a.ods_code for a in areas] if not with_england else None)
@@ -39,6 +42,8 @@ async def dashboard(
         period=period.label,
         starts_on=period.starts_on,
         ends_on=period.ends_on,
+        generated_at=generated_at,
+        to_date=periods.to_date(period, generated_at),
         disclosure_controlled=controlled,
         areas=[
             AreaProgress(
@@ -157,7 +162,12 @@ def as_csv(report: Dashboard) -> str:
     fields = list(Progress.model_fields)
     out = io.StringIO()
     writer = SafeCsvWriter(out, lineterminator="\n")
-    writer.writerow(["period", "area_ods", "area_name", *fields, "overdue_actions"])
+    writer.writerow(
+        ["period", "area_ods", "area_name", *fields, "overdue_actions", "starts_on", "counted_to", "generated_at"]
+    )
+    period = periods.Period(report.period, report.starts_on, report.ends_on)
+    when = [report.starts_on.isoformat(), periods.counted_to(period, report.generated_at).isoformat()]
+    when.append(report.generated_at.isoformat(timespec="seconds"))
     rows: list[tuple[str, str, Progress, Published]] = [
         (a.area_ods, a.area_name, a, a.overdue_actions) for a in report.areas
     ]
@@ -166,5 +176,5 @@ def as_csv(report: Dashboard) -> str:
     for ods, name, figures, overdue in rows:
         values = figures.model_dump()
         cells = ("" if values[f] is None else values[f] for f in fields)
-        writer.writerow([report.period, ods, name, *cells, overdue])
+        writer.writerow([report.period, ods, name, *cells, overdue, *when])
     return out.getvalue()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+
+from app.core.clock import uk_date
 
 QUARTER_PATTERN = r"^2\d{3}-Q[1-4]$"  # years 2000-2999: always a valid date
 EARLIEST_YEAR = 2016  # LeDeR began taking notifications in 2016
@@ -30,3 +32,13 @@ def quarter(label: str) -> Period:
 
 def year(value: int) -> Period:
     return Period(str(value), date(value, 1, 1), date(value, 12, 31))
+
+
+def to_date(period: Period, generated_at: datetime) -> bool:
+    """Figures counted before the period's last day was over run only to the day they were counted."""
+    return uk_date(generated_at) <= period.ends_on
+
+
+def counted_to(period: Period, generated_at: datetime) -> date:
+    """The last day the figures cover: the period's end, or the day they were counted if that came first."""
+    return min(period.ends_on, uk_date(generated_at))

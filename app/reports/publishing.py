@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.actions.annual import csv_rows as learning_csv_rows
 from app.actions.annual import learning_into_action
 from app.areas.models import Area
+from app.core.clock import uk_date
 from app.core.spreadsheets import SafeCsvWriter
 from app.findings.schemas import ActionStatus, ContributoryFactor
 from app.flags.detect import FlagKind
@@ -116,8 +117,8 @@ CONTROLLED_NOTES = [
     "Causes of death are named only where recorded at least 8 times; the rest are counted together.",
 ]
 EXACT_NOTES = [
-    "Figures are as counted, for the area's own use: not for publication as they stand (use the published "
-    "figures, which national callers and the CSV receive, for that).",
+    "Figures are as counted, for the area's own use: not for publication as they stand. To publish, use the "
+    "publishable version (version=publishable), the disclosure-controlled one national callers see.",
 ]
 
 
@@ -184,6 +185,7 @@ def build_report(
     progress: Progress,
     references: References,
     controlled: bool,
+    generated_at: datetime,
 ) -> AnnualReport:
     publication = Publication(controlled)
     if controlled:  # what the dashboard's own tables hid, these must hide too
@@ -193,7 +195,7 @@ def build_report(
             publication.hidden_totals.add(COMPLETED)
     while True:
         publication.hid_more = False
-        report = _build(figures, publication, area_ods, area_name, period, progress, references)
+        report = _build(figures, publication, area_ods, area_name, period, progress, references, generated_at)
         if not publication.hid_more:
             return report
 
@@ -206,6 +208,7 @@ def _build(
     period: Period,
     progress: Progress,
     references: References,
+    generated_at: datetime,
 ) -> AnnualReport:
     received = pub.breakdown(
         {"deaths_notified": figures.deaths_notified, "excluded": figures.excluded},
@@ -233,6 +236,9 @@ def _build(
         year=period.starts_on.year,
         starts_on=period.starts_on,
         ends_on=period.ends_on,
+        generated_at=generated_at,
+        to_date=periods.to_date(period, generated_at),
+        counted_to=periods.counted_to(period, generated_at),
         disclosure_controlled=pub.controlled,
         notes=CONTROLLED_NOTES if pub.controlled else EXACT_NOTES,
         counts=counts,
@@ -485,19 +491,22 @@ async def annual_report(
     *,
     controlled: bool,
     references: References,
-    today: date | None = None,
+    generated_at: datetime,
 ) -> AnnualReport:
     """The area's report for the calendar year, as counted or as published."""
     period = periods.year(year)
     figures = await annual_figures(
         session, area.ods_code, period, cause_min_count=SMALLEST_NAMED_CAUSE if controlled else 1
     )
-    board = await dashboard(session, period, [area], with_england=False, controlled=controlled)
+    board = await dashboard(
+        session, period, [area], with_england=False, controlled=controlled, generated_at=generated_at
+    )
     # PROGRESS MEASURES: the dashboard's measures for the year come from app.reports.progress (through the
     # dashboard, which publishes them by the same rules); `_consistent` keeps its totals in step with ours.
     progress = Progress.model_validate(board.areas[0].model_dump(exclude={"area_ods", "area_name"}))
     report = build_report(
         figures,
+        generated_at=generated_at,
         area_ods=area.ods_code,
         area_name=area.name,
         period=period,
@@ -507,13 +516,13 @@ async def annual_report(
     )
     # LEARNING INTO ACTION: the action plan's section (app/actions/annual.py), as of today.
     report.learning_into_action = await learning_into_action(
-        session, area.ods_code, period, today or period.ends_on, controlled=controlled
+        session, area.ods_code, period, uk_date(generated_at), controlled=controlled
     )
     return report
 
 
 def annual_csv(report: AnnualReport) -> str:
-    """The report as rows of `section,item,label,count,percent`, for publication (the caller controls it)."""
+    """The report as rows of `section,item,label,count,percent`; its first rows say which version, and when."""
     out = io.StringIO()
     writer = SafeCsvWriter(out, lineterminator="\n")
     writer.writerow(["area_ods", "year", "section", "item", "label", "count", "percent"])
@@ -526,6 +535,12 @@ def annual_csv(report: AnnualReport) -> str:
             row(section, cell.key, cell.label, cell.count, cell.percent)
         row(section, "total", "Total", shown.total)
 
+    controlled = report.disclosure_controlled
+    version = "publishable (disclosure-controlled)" if controlled else "as counted: not for publication"
+    row("report", "version", "Version", version)
+    row("report", "starts_on", "Period starts", report.starts_on.isoformat())
+    row("report", "counted_to", "Figures to date" if report.to_date else "Period ends", report.counted_to.isoformat())
+    row("report", "generated_at", "Generated", report.generated_at.isoformat(timespec="seconds"))
     for name, value in report.counts:
         row("counts", name, name.replace("_", " ").capitalize(), value)
     for name, value in report.progress:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -14,7 +15,7 @@ from app.auth.policy import Action, Role
 from app.auth.service import Principal
 from app.core.clock import uk_date
 from app.core.db import SessionDep
-from app.core.errors import NotFound, problem_responses
+from app.core.errors import Forbidden, NotFound, problem_responses
 from app.core.models import ODS_CODE_PATTERN
 from app.reports import periods, population
 from app.reports.annual_schemas import AnnualReport, AreaPopulationPublic, PopulationCount
@@ -71,6 +72,7 @@ async def read_dashboard(
         areas,
         with_england=only is None,
         controlled=csv or not is_coordinator,
+        generated_at=clock.now(),
         overdue_actions=await overdue_by_area(session, uk_date(clock.now()), only),  # counts only, never the text
     )
     await audit.record(
@@ -102,6 +104,21 @@ def _references(request: Request) -> References:
     )
 
 
+class Version(StrEnum):
+    publishable = "publishable"
+    as_counted = "as_counted"
+
+
+VersionQuery = Annotated[
+    Version | None,
+    Query(
+        description="`publishable`: disclosure-controlled, the version to publish (national and admin callers "
+        "only ever get this one). `as_counted`: exact figures for the area's own use, never to publish (the "
+        "area's coordinator only). Default: as counted for the coordinator's JSON and page, else publishable."
+    ),
+]
+
+
 async def _annual(
     request: Request,
     principal: Principal,
@@ -109,16 +126,18 @@ async def _annual(
     clock: ClockDep,
     ods_code: str,
     year: int,
-    *,
-    for_publication: bool,
+    version: Version,
 ) -> AnnualReport:
-    """The report as this caller may see it: their own area as counted (coordinator), else published."""
-    if principal.role is Role.coordinator and principal.area != ods_code:
+    """The report as this caller asks for it; only the area's coordinator may see it as counted."""
+    is_coordinator = principal.role is Role.coordinator
+    if is_coordinator and principal.area != ods_code:
         raise NotFound("No such area.")  # another area's report: as if the area did not exist
+    if version is Version.as_counted and not is_coordinator:
+        raise Forbidden("Only the area's coordinator may see its figures as counted; ask for the publishable version.")
     area = await get_area(session, ods_code)
-    controlled = for_publication or principal.role is not Role.coordinator
+    controlled = version is Version.publishable
     report = await annual_report(
-        session, area, year, controlled=controlled, references=_references(request), today=uk_date(clock.now())
+        session, area, year, controlled=controlled, references=_references(request), generated_at=clock.now()
     )
     await audit.record(
         session,
@@ -132,19 +151,31 @@ async def _annual(
     return report
 
 
+def _default(principal: Principal, version: Version | None) -> Version:
+    if version is not None:
+        return version
+    return Version.as_counted if principal.role is Role.coordinator else Version.publishable
+
+
 @router.get("/areas/{ods_code}/annual", response_model=AnnualReport, responses=problem_responses(401, 403, 404, 422))
 async def read_annual_report(
-    ods_code: OdsCode, year: Year, principal: CanRead, session: SessionDep, clock: ClockDep, request: Request
+    ods_code: OdsCode,
+    year: Year,
+    principal: CanRead,
+    session: SessionDep,
+    clock: ClockDep,
+    request: Request,
+    version: VersionQuery = None,
 ) -> AnnualReport:
     """The area's LeDeR annual report for a calendar year (coordinator of the area; national; admin).
 
     Deaths notified in the year (age, place, causes, ethnicity against the area's population, flags, family
     involvement) and reviews completed in it (grading of care, themes, contributory factors, actions), with the
-    dashboard's progress measures for the year. A coordinator sees their own area as counted; national and admin
-    callers see it disclosure-controlled. Also as a printable page (`annual.html`) and a CSV to publish
-    (`annual.csv`).
+    dashboard's progress measures for the year. A coordinator sees their own area as counted by default and may
+    ask for `version=publishable`, the disclosure-controlled version national callers see: that is the one to
+    publish. Also as a printable page (`annual.html`) and a CSV (`annual.csv`).
     """
-    return await _annual(request, principal, session, clock, ods_code, year, for_publication=False)
+    return await _annual(request, principal, session, clock, ods_code, year, _default(principal, version))
 
 
 @router.get(
@@ -156,13 +187,19 @@ async def read_annual_report(
     },
 )
 async def read_annual_report_page(
-    ods_code: OdsCode, year: Year, principal: CanRead, session: SessionDep, clock: ClockDep, request: Request
+    ods_code: OdsCode,
+    year: Year,
+    principal: CanRead,
+    session: SessionDep,
+    clock: ClockDep,
+    request: Request,
+    version: VersionQuery = None,
 ) -> Response:
     """The annual report as a printable web page with charts, for the area's board: save it, print it.
 
-    The same figures as the JSON report, for the same callers, with the same disclosure control.
+    The same figures as the JSON report, for the same callers, with the same `version`; the page says which.
     """
-    report = await _annual(request, principal, session, clock, ods_code, year, for_publication=False)
+    report = await _annual(request, principal, session, clock, ods_code, year, _default(principal, version))
     return await annual_report_page(request, report, await area_contact.for_area(session, ods_code))
 
 
@@ -170,16 +207,27 @@ async def read_annual_report_page(
     "/areas/{ods_code}/annual.csv",
     response_class=Response,
     responses={
-        200: {"content": {CSV: {"schema": {"type": "string"}}}, "description": "Disclosure-controlled, to publish."},
+        200: {"content": {CSV: {"schema": {"type": "string"}}}, "description": "Publishable unless asked otherwise."},
         **problem_responses(401, 403, 404, 422),
     },
 )
 async def read_annual_report_csv(
-    ods_code: OdsCode, year: Year, principal: CanRead, session: SessionDep, clock: ClockDep, request: Request
+    ods_code: OdsCode,
+    year: Year,
+    principal: CanRead,
+    session: SessionDep,
+    clock: ClockDep,
+    request: Request,
+    version: VersionQuery = None,
 ) -> Response:
-    """The annual report as CSV for publication: always disclosure-controlled, whoever asks."""
-    report = await _annual(request, principal, session, clock, ods_code, year, for_publication=True)
-    filename = f"leder-annual-report-{ods_code}-{year}.csv"
+    """The annual report as CSV: publishable (disclosure-controlled) by default, whoever asks.
+
+    The area's coordinator may ask for `version=as_counted`, for their own use; its file name says so.
+    """
+    chosen = version or Version.publishable
+    report = await _annual(request, principal, session, clock, ods_code, year, chosen)
+    suffix = "-as-counted-not-for-publication" if chosen is Version.as_counted else ""
+    filename = f"leder-annual-report-{ods_code}-{year}{suffix}.csv"
     return Response(
         annual_csv(report), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

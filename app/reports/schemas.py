@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -46,6 +46,11 @@ class Dashboard(BaseModel):
     period: str = Field(examples=["2020-Q1"])
     starts_on: date
     ends_on: date
+    generated_at: datetime = Field(description="When these figures were counted.")
+    to_date: bool = Field(
+        description="The period had not ended when the figures were counted: they run from `starts_on` to the "
+        "day of `generated_at`, not to `ends_on`."
+    )
     disclosure_controlled: bool = Field(
         description="Counts of 1 to 7 shown as `*`, others rounded to the nearest 5, and shares from those."
     )

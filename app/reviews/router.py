@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Body, Depends, Response, status
 
 from app.auth.policy import Action
 from app.core.db import SessionDep
@@ -24,6 +24,7 @@ from app.reviews.deps import acting
 from app.reviews.schemas import (
     AllocationRequest,
     HistoryEntryPublic,
+    HoldEndRequest,
     HoldRequest,
     TransitionRequest,
     WaiverRequest,
@@ -121,11 +122,16 @@ async def end_hold(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
+    body: Annotated[HoldEndRequest | None, Body()] = None,
 ) -> NotificationView:
-    """End the hold: the review returns to the stage it left and the clock runs again."""
+    """End the hold: the review returns to the stage it left and the clock runs again.
+
+    The body is optional: `{"ended_on": "2025-03-02"}` when the other process ended before today.
+    """
     version = expected_version(if_match)
     notification = await _load(session, ctx, notification_id, Action.hold_manage)
-    await service.end_hold(session, ctx, notification, hold_id, version)
+    ended_on = body.ended_on if body is not None else None
+    await service.end_hold(session, ctx, notification, hold_id, version, ended_on)
     return await respond(session, ctx, notification, response)
 
 

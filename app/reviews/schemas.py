@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.inputs import InputModel
-from app.core.types import Day, PlannedDay
+from app.core.types import Day, PastDay, PlannedDay
 from app.notifications.enums import OtherProcess, Stage
 from app.reviews.focused import FocusedReviewReason
 
@@ -38,6 +38,20 @@ class HoldRequest(_Strict):
     reason: OtherProcess
     reference: str | None = Field(default=None, min_length=1, max_length=100, description="e.g. the inquest number")
     expected_end_on: PlannedDay | None = None
+    started_on: PastDay | None = Field(
+        default=None,
+        description="The day the other process began, if before today (an inquest is often known days after "
+        "it opened): on or after the notification date, not in the future. The clock stops from this day; the "
+        "history records when it was entered and by whom. Default: today.",
+    )
+
+
+class HoldEndRequest(_Strict):
+    ended_on: PastDay | None = Field(
+        default=None,
+        description="The day the other process ended, if before today: on or after the hold's start, not in the "
+        "future. The clock runs again from this day. Default: today.",
+    )
 
 
 class WaiverRequest(_Strict):

@@ -327,14 +327,19 @@ async def place_hold(
     await claim_version(session, notification, version)
     if body.expected_end_on is not None and body.expected_end_on < ctx.today:
         raise invalid_field("expected_end_on", "is in the past")
+    started_on = body.started_on or ctx.today
+    if started_on > ctx.today:
+        raise invalid_field("started_on", "is in the future")
+    if started_on < notification.notified_on:
+        raise invalid_field("started_on", "is before the death was notified")
     hold = Hold(
         notification_id=notification.id,
         reason=body.reason.value,
         reference=body.reference,
         expected_end_on=body.expected_end_on,
         stage_before=notification.stage,
-        started_at=ctx.now,
-        started_on=ctx.today,
+        started_at=ctx.now,  # when it was entered; started_on is the day the clock stops from
+        started_on=started_on,
         started_by=ctx.principal.subject,
     )
     if notification.stage != Stage.on_hold:  # a second hold is refused by the stage table below
@@ -349,6 +354,7 @@ async def place_hold(
         hold_id=str(hold.id),
         reference=body.reference,
         expected_end_on=body.expected_end_on.isoformat() if body.expected_end_on else None,
+        started_on=started_on.isoformat(),
     )
     await emit(
         session,
@@ -362,7 +368,12 @@ async def place_hold(
 
 
 async def end_hold(
-    session: AsyncSession, ctx: Context, notification: Notification, hold_id: uuid.UUID, version: int
+    session: AsyncSession,
+    ctx: Context,
+    notification: Notification,
+    hold_id: uuid.UUID,
+    version: int,
+    ended_on: date | None = None,
 ) -> Hold:
     await claim_version(session, notification, version)
     hold = await session.get(Hold, hold_id)
@@ -370,9 +381,24 @@ async def end_hold(
         raise NotFound("No such hold.")
     if hold.ended_at is not None:
         raise Conflict("That hold has already ended.")
+    ended_on = ended_on or ctx.today
+    if ended_on > ctx.today:
+        raise invalid_field("ended_on", "is in the future")
+    if ended_on < hold.started_on:
+        raise invalid_field("ended_on", "is before the hold started")
     stage_before = Stage(hold.stage_before)
     _end(hold, ctx)  # the review goes back to the stage it left: the table allows on_hold -> any open stage
-    await change_stage(session, ctx, notification, stage_before, None, through_own_endpoint=True, hold_id=str(hold.id))
+    hold.ended_on = ended_on  # the day the clock runs again from; ended_at is when that was entered
+    await change_stage(
+        session,
+        ctx,
+        notification,
+        stage_before,
+        None,
+        through_own_endpoint=True,
+        hold_id=str(hold.id),
+        ended_on=ended_on.isoformat(),
+    )
     await emit(session, EventType.resumed, notification, ctx.now, hold_reason=hold.reason)
     return hold
 

@@ -21,7 +21,9 @@ June 2019, with findings chosen so that every breakdown has something in it.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from html import escape as html_escape
 from typing import Any
 
 import pytest
@@ -519,4 +521,100 @@ async def test_the_printable_page_and_the_csv(api, world, leeds):
     national = await api.get(
         "/reports/areas/15F/annual.html", params={"year": 2019}, headers=(await world.staff(Role.national)).headers
     )
-    assert national.status_code == 200 and "Published figures (disclosure-controlled)" in national.text
+    assert national.status_code == 200 and "Publishable version: figures disclosure-controlled" in national.text
+
+
+async def test_the_coordinator_may_have_the_publishable_version_national_sees(api, world, leeds):
+    national = (await world.staff(Role.national)).headers
+    mine = await api.get(
+        "/reports/areas/15F/annual", params={"year": 2019, "version": "publishable"}, headers=leeds.coordinator.headers
+    )
+    assert mine.status_code == 200, mine.text
+    assert mine.json() == await _report(api, national)
+    assert mine.json()["disclosure_controlled"] is True
+    _assert_publishable(mine.json())
+    as_counted = await _report(api, leeds.coordinator.headers)  # the default stays as counted
+    assert as_counted["disclosure_controlled"] is False and as_counted["counts"]["excluded"] == 1
+
+    page = await api.get(
+        "/reports/areas/15F/annual.html",
+        params={"year": 2019, "version": "publishable"},
+        headers=leeds.coordinator.headers,
+    )
+    assert page.status_code == 200 and "Publishable version" in page.text and "not for publication" not in page.text
+    own = await api.get("/reports/areas/15F/annual.html", params={"year": 2019}, headers=leeds.coordinator.headers)
+    assert "As counted, not for publication" in own.text
+
+    csv_counted = await api.get(
+        "/reports/areas/15F/annual.csv",
+        params={"year": 2019, "version": "as_counted"},
+        headers=leeds.coordinator.headers,
+    )
+    assert csv_counted.status_code == 200
+    assert "as-counted-not-for-publication" in csv_counted.headers["content-disposition"]
+    rows = {(r[2], r[3]): r[5] for r in (line.split(",") for line in csv_counted.text.splitlines()[1:])}
+    assert rows["report", "version"] == "as counted: not for publication"
+    assert rows["counts", "excluded"] == "1"
+    published = await api.get("/reports/areas/15F/annual.csv", params={"year": 2019}, headers=leeds.coordinator.headers)
+    assert "version,Version,publishable (disclosure-controlled)" in published.text
+
+    # Only the area's coordinator sees exact figures; an unknown version is a 422.
+    for path in ("annual", "annual.html", "annual.csv"):
+        refused = await api.get(
+            f"/reports/areas/15F/{path}", params={"year": 2019, "version": "as_counted"}, headers=national
+        )
+        assert refused.status_code == 403, path
+        assert refused.headers["content-type"] == "application/problem+json"
+    bad = await api.get(
+        "/reports/areas/15F/annual", params={"year": 2019, "version": "raw"}, headers=leeds.coordinator.headers
+    )
+    assert bad.status_code == 422
+
+
+async def test_a_report_for_the_year_not_yet_ended_says_to_date(api, world, leeds):
+    """The clock stands at 10 January 2020: 2020 has not ended, 2019 has."""
+    current = await _report(api, leeds.coordinator.headers, year=2020)
+    assert current["to_date"] is True and current["counted_to"] == "2020-01-10"
+    assert current["generated_at"].startswith("2020-01-10T10:00")
+    assert current["ends_on"] == "2020-12-31"
+    page = await api.get("/reports/areas/15F/annual.html", params={"year": 2020}, headers=leeds.coordinator.headers)
+    assert page.status_code == 200
+    assert "1 January 2020 to date (figures to 10 January 2020" in page.text
+    assert "Generated on 10 January 2020" in page.text
+    assert "31 December 2020" not in page.text
+    csv_text = (
+        await api.get("/reports/areas/15F/annual.csv", params={"year": 2020}, headers=leeds.coordinator.headers)
+    ).text
+    assert "15F,2020,report,counted_to,Figures to date,2020-01-10" in csv_text
+    assert "15F,2020,report,generated_at,Generated,2020-01-10T10:00:00+00:00" in csv_text
+
+    ended = await _report(api, leeds.coordinator.headers, year=2019)
+    assert ended["to_date"] is False and ended["counted_to"] == "2019-12-31"
+    page = await api.get("/reports/areas/15F/annual.html", params={"year": 2019}, headers=leeds.coordinator.headers)
+    assert "1 January to 31 December 2019" in page.text and "Generated on 10 January 2020" in page.text
+    assert "docs/reports.md" not in page.text and "LeDeR local area coordinator" in page.text
+
+
+async def test_charts_of_counts_have_whole_number_axes_and_an_empty_one_says_so(api, world, leeds):
+    page = await api.get("/reports/areas/15F/annual.html", params={"year": 2019}, headers=leeds.coordinator.headers)
+    for chart in ("place", "grading", "actions"):  # the charts of counts (not ratios, not ages)
+        ticks = re.findall(rf'id="{chart}-xtick_\d+">.*?>([^<]*)</text>', page.text, re.DOTALL)
+        assert len(ticks) >= 2, chart
+        assert all(t.isdigit() for t in ticks), (chart, ticks)
+    manchester = await world.staff(Role.coordinator, "14L")
+    empty = await api.get("/reports/areas/14L/annual.html", params={"year": 2018}, headers=manchester.headers)
+    assert empty.status_code == 200
+    assert "No deaths in this period." in empty.text
+    assert "No reviews completed in this period." in empty.text
+    assert "<svg" not in empty.text
+
+
+@pytest.mark.parametrize("name", ["Leeds $\\frac{$ North", "$x^{$", "Cost $5 and $", "\\$\\alpha"])
+async def test_an_area_name_that_is_not_mathtext_is_drawn_as_text(api, world, leeds, name):
+    admin = await world.staff(Role.admin)
+    renamed = await api.patch("/areas/15F", json={"name": name}, headers=admin.headers)
+    assert renamed.status_code == 200, renamed.text
+    page = await api.get("/reports/areas/15F/annual.html", params={"year": 2019}, headers=leeds.coordinator.headers)
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 5  # the age chart, with the name in its legend, among them
+    assert html_escape(name, quote=False) in page.text

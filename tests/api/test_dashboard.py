@@ -165,6 +165,24 @@ async def test_a_published_csv_is_disclosure_controlled_even_for_the_coordinator
     assert rows[0]["unallocated_share"] == ""
 
 
+async def test_a_dashboard_says_when_it_was_counted_and_to_what_day(api, year):
+    """The clock stands at 1 November 2025: Q3 has ended, Q4 has not."""
+    ended = await figures(api, year.coordinator, "2025-Q3")
+    assert ended["to_date"] is False and ended["generated_at"].startswith("2025-11-01")
+    current = await figures(api, year.coordinator, "2025-Q4")
+    assert current["to_date"] is True and current["ends_on"] == "2025-12-31"
+    response = await api.get(
+        "/reports/dashboard", params={"period": "2025-Q4"}, headers={**year.coordinator.headers, "Accept": "text/csv"}
+    )
+    [row] = list(csv.DictReader(io.StringIO(response.text)))
+    assert (row["starts_on"], row["counted_to"]) == ("2025-10-01", "2025-11-01")
+    assert row["generated_at"].startswith("2025-11-01T")
+    [row] = list(csv.DictReader(io.StringIO((await api.get(
+        "/reports/dashboard", params={"period": "2025-Q3"}, headers={**year.coordinator.headers, "Accept": "text/csv"}
+    )).text)))  # fmt: skip
+    assert row["counted_to"] == "2025-09-30"
+
+
 async def test_who_may_see_which_area(api, world, year):
     other = await world.staff(Role.coordinator, "14L")
     mine = await figures(api, other, "2025-Q1")

@@ -363,3 +363,72 @@ async def test_a_closed_review_takes_no_waiver(api, flow):
     assert (await flow.move(case, "excluded", flow.coordinator, reason="Duplicate")).status_code == 200
     response = await flow.write("POST", case, "/focused-review-waiver", flow.coordinator, {"reason": "x"})
     assert response.status_code == 409
+
+
+async def test_a_hold_can_be_backdated_to_the_day_the_other_process_began(api, flow, clock):
+    case = await flow.reach("initial_review")  # notified 17 March 2025: due 17 September
+    clock.set(at("2025-04-20"))  # the inquest opened on 1 April; the service hears of it on 20 April
+    flow.refresh_tokens()
+    placed = await flow.hold(case, reference="Inquest 2025/117", started_on="2025-04-01")
+    assert placed.status_code == 201, placed.text
+    hold = placed.json()["hold"]
+    assert hold["started_on"] == "2025-04-01" and hold["started_at"].startswith("2025-04-20")
+    clock_now = placed.json()["sla"]["hold_adjusted"]
+    assert clock_now["paused"] is True and clock_now["due_on"] == "2025-10-06"  # 19 days on hold so far
+
+    clock.set(at("2025-05-10"))  # it closed on 1 May; the service hears on 10 May
+    flow.refresh_tokens()
+    resumed = await flow.write("POST", case, f"/holds/{hold['id']}/end", flow.coordinator, {"ended_on": "2025-05-01"})
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["sla"]["hold_adjusted"]["due_on"] == "2025-10-17"  # 30 days: 1 April to 1 May
+    explained = (await api.get(f"/notifications/{case.id}/sla", headers=flow.coordinator.headers)).json()
+    assert explained["holds"] == [
+        {"reason": "coroner_investigation", "started_on": "2025-04-01", "ended_on": "2025-05-01", "days": 30}
+    ]
+
+    history = (await api.get(f"/notifications/{case.id}/history", headers=flow.coordinator.headers)).json()
+    held, back = history[-2], history[-1]
+    assert held["details"]["started_on"] == "2025-04-01" and held["at"].startswith("2025-04-20")  # effective, entered
+    assert back["details"]["ended_on"] == "2025-05-01" and back["at"].startswith("2025-05-10")
+    assert held["actor"] == back["actor"] and held["actor"]  # who entered each
+
+
+async def test_a_backdated_hold_overlapping_an_earlier_one_counts_its_days_once(api, flow, clock):
+    case = await flow.reach("initial_review")  # notified 17 March 2025
+    clock.set(at("2025-03-20"))
+    flow.refresh_tokens()
+    first = (await flow.hold(case, reason="police_investigation")).json()["hold"]
+    clock.set(at("2025-04-01"))
+    flow.refresh_tokens()
+    assert (await flow.end_hold(case, first["id"])).status_code == 200  # 20 March to 1 April: 12 days
+    clock.set(at("2025-04-10"))
+    flow.refresh_tokens()
+    second = await flow.hold(case, started_on="2025-03-25")  # the inquest had opened while the first ran
+    assert second.status_code == 201, second.text
+    ended = await flow.end_hold(case, second.json()["hold"]["id"])
+    assert ended.status_code == 200
+    explained = (await api.get(f"/notifications/{case.id}/sla", headers=flow.coordinator.headers)).json()
+    assert explained["hold_adjusted"]["days_on_hold"] == 21  # 20 March to 10 April, once
+    assert explained["hold_adjusted"]["due_on"] == "2025-10-08"
+    assert "7 days of hold not counted (overlapping, or begun after the due date)" in explained["arithmetic"]
+
+
+async def test_backdated_days_are_checked(api, flow, clock):
+    case = await flow.reach("initial_review")  # notified 17 March 2025
+    clock.set(at("2025-04-20"))
+    flow.refresh_tokens()
+    for started_on, field in (("2025-04-21", "started_on"), ("2025-03-16", "started_on"), ("1890-01-01", "started_on")):
+        refused = await flow.hold(case, started_on=started_on)
+        assert refused.status_code == 422, started_on
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["errors"][0]["field"] == field
+    assert (await flow.get(case))["stage"] == "initial_review"  # nothing half-written
+    hold = (await flow.hold(case, started_on="2025-04-10")).json()["hold"]
+    for ended_on in ("2025-04-09", "2025-04-21", "not a day"):
+        refused = await flow.write("POST", case, f"/holds/{hold['id']}/end", flow.coordinator, {"ended_on": ended_on})
+        assert refused.status_code == 422, ended_on
+        assert refused.json()["errors"][0]["field"] == "ended_on"
+    assert (await flow.get(case))["stage"] == "on_hold"
+    same_day = await flow.write("POST", case, f"/holds/{hold['id']}/end", flow.coordinator, {"ended_on": "2025-04-10"})
+    assert same_day.status_code == 200, same_day.text
+    assert same_day.json()["sla"]["hold_adjusted"]["days_on_hold"] == 0

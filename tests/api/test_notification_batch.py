@@ -50,6 +50,9 @@ async def test_each_item_gets_its_own_result_and_valid_ones_are_stored(api, worl
     assert body["results"][2]["id"] == existing.json()["id"]
     assert body["results"][1]["errors"][0]["field"] == "person.nhs_number"
     assert body["results"][4]["errors"][0]["field"] == "person.given_name"
+    # Our own rule's words, as a sentence: not pydantic's "Value error, " before them.
+    assert body["results"][1]["errors"][0]["message"] == "the NHS number's check digit is wrong"
+    assert "Value error" not in response.text
     assert "1234567890" not in response.text  # errors never echo what was sent
     for created in (body["results"][0], body["results"][5]):
         assert (await api.get(f"/notifications/{created['id']}", headers=integrator)).status_code == 200
@@ -84,3 +87,15 @@ async def test_only_writers_may_send_a_batch(api, world, flow):
     assert (await api.post("/notifications/batch", json=body, headers=flow.reviewer.headers)).status_code == 403
     assert (await api.post("/notifications/batch", json=body)).status_code == 401
     assert await count_notifications(world) == 0
+
+
+async def test_a_rule_broken_in_a_single_notification_reads_as_plain_words(api, integrator):
+    response = await api.post(
+        "/notifications", json=notification_body(**{"person.nhs_number": "1234567890"}), headers=integrator
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["errors"] == [
+        {"field": "person.nhs_number", "location": "body", "message": "the NHS number's check digit is wrong"}
+    ]
+    assert "Value error" not in response.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app.reports.annual import THEMES, AnnualFigures, FlagCounts, Median
@@ -77,6 +77,7 @@ def publish(counted: AnnualFigures, controlled: bool = True):
         progress=PROGRESS,
         references=REFERENCES,
         controlled=controlled,
+        generated_at=datetime(2020, 1, 10, 10, tzinfo=UTC),
     )
 
 

@@ -191,3 +191,41 @@ def test_counted_days_match_a_day_by_day_walk(review):
     notified, holds, today = review
     clock = compute_sla(notified, holds, None, today).hold_adjusted
     assert (clock.days_on_hold, clock.days_counted) == _walk_days(notified, holds, today)
+
+
+# Backdated holds: entered days after the other process began, they count from the day it began.
+
+
+def test_a_backdated_hold_entered_after_the_due_date_but_begun_before_it_stops_the_clock():
+    notified = date(2025, 1, 10)  # due 10 July
+    today = date(2025, 7, 20)  # entered on 20 July, though the inquest opened on 1 July
+    sla = compute_sla(notified, [HoldPeriod(date(2025, 7, 1))], None, today)
+    assert sla.hold_adjusted.days_on_hold == 19
+    assert sla.hold_adjusted.due_on == date(2025, 7, 29)
+    assert sla.hold_adjusted.paused is True and sla.hold_adjusted.state is not SlaState.breached
+    assert sla.raw.state is SlaState.breached  # the raw clock ignores holds
+
+
+def test_a_backdated_end_gives_back_the_days_after_it():
+    notified = date(2025, 1, 10)
+    held = [HoldPeriod(date(2025, 3, 1), date(2025, 3, 11))]  # ended (backdated) on 11 March, entered later
+    sla = compute_sla(notified, held, None, date(2025, 4, 1))
+    assert sla.hold_adjusted.days_on_hold == 10 and sla.hold_adjusted.paused is False
+    assert sla.hold_adjusted.due_on == date(2025, 7, 20)
+
+
+def test_a_backdated_hold_inside_an_earlier_one_adds_only_the_days_it_extends():
+    notified = date(2025, 3, 17)
+    earlier = HoldPeriod(date(2025, 3, 20), date(2025, 4, 1))
+    backdated = HoldPeriod(date(2025, 3, 25), date(2025, 4, 10))
+    sla = compute_sla(notified, [earlier, backdated], None, date(2025, 5, 1))
+    assert sla.hold_adjusted.days_on_hold == 21  # 20 March to 10 April, each day once
+    inside = HoldPeriod(date(2025, 3, 22), date(2025, 3, 30))  # wholly within the earlier hold: adds nothing
+    assert compute_sla(notified, [earlier, inside], None, date(2025, 5, 1)).hold_adjusted.days_on_hold == 12
+
+
+def test_a_hold_backdated_to_the_notification_day_counts_from_it():
+    notified = date(2025, 3, 17)
+    sla = compute_sla(notified, [HoldPeriod(notified, date(2025, 3, 27))], None, date(2025, 4, 1))
+    assert sla.hold_adjusted.days_on_hold == 10
+    assert sla.hold_adjusted.days_counted == sla.hold_adjusted.days_elapsed - 10
