@@ -182,6 +182,28 @@ def test_serve_refuses_to_start_in_production_without_a_secret(run, monkeypatch)
     assert "LEDER_SECRET_KEY" in result.output
 
 
+def test_serve_refuses_production_without_a_database_url(run, monkeypatch):
+    monkeypatch.delenv("LEDER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LEDER_ENVIRONMENT", "production")
+    monkeypatch.setenv("LEDER_SECRET_KEY", "x" * 40)
+    result = run("serve")
+    assert result.exit_code != 0
+    assert "LEDER_DATABASE_URL" in result.output
+
+
+async def test_production_may_opt_in_to_sqlite_and_serves_no_docs_by_default(tmp_path):
+    production = Settings(environment=Environment.production, data_dir=tmp_path, secret_key="x" * 40)
+    with pytest.raises(ConfigurationError, match="LEDER_DATABASE_URL"):
+        production.check_startable()
+    app = create_app(production.model_copy(update={"allow_sqlite_in_production": True}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert (await client.get(path)).status_code == 404, path
+    await app.state.engine.dispose()
+    docs_on = production.model_copy(update={"allow_sqlite_in_production": True, "api_docs": True})
+    assert docs_on.serves_api_docs
+
+
 def test_production_refuses_weak_secrets(tmp_path):
     for weak in ("changeme", "short"):
         settings = Settings(environment=Environment.production, data_dir=tmp_path, secret_key=weak)

@@ -90,7 +90,7 @@ def serve(
 
     config = settings()
     try:
-        _ = config.signing_key  # refuse to start without a usable secret, before binding the port
+        config.check_startable()  # refuse unsafe defaults (secret, database), before binding the port
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
     migrate_on_start(config)

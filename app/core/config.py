@@ -30,8 +30,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDER_", env_file=None, extra="ignore")
 
     environment: Environment = Environment.development
-    # The interactive API docs (/docs, /redoc), served from files installed with the service, never a CDN.
-    api_docs: bool = True
+    # The interactive API docs (/docs, /redoc) and /openapi.json, served from files installed with the service,
+    # never a CDN. Unset: on in development, off in production (the spec is committed in openapi/openapi.json).
+    api_docs: bool | None = None
+    # Production needs an explicit LEDER_DATABASE_URL; this deliberately opts in to the SQLite file instead.
+    allow_sqlite_in_production: bool = False
     data_dir: Path = Path("data")
     database_url: str | None = Field(
         default=None,
@@ -121,6 +124,19 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.production
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.is_production
+
+    def check_startable(self) -> None:
+        """Refuse unsafe defaults before the service starts: raises ConfigurationError naming the setting."""
+        _ = self.signing_key
+        if self.is_production and not self.database_url and not self.allow_sqlite_in_production:
+            raise ConfigurationError(
+                "LEDER_DATABASE_URL is required when LEDER_ENVIRONMENT=production "
+                "(or set LEDER_ALLOW_SQLITE_IN_PRODUCTION=true to use the SQLite file in LEDER_DATA_DIR)"
+            )
 
     @property
     def sync_database_url(self) -> str:
