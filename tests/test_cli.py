@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -225,3 +228,30 @@ def test_development_keeps_a_generated_secret_private_and_stable(tmp_path):
 def test_external_identity_provider_settings_go_together(tmp_path):
     with pytest.raises(ValueError, match="go together"):
         Settings(data_dir=tmp_path, oidc_issuer="https://idp.example")
+
+
+def _leder(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed `leder` command in its own process, with only these settings."""
+    base = {"PATH": os.environ.get("PATH", ""), "LEDER_DATA_DIR": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "app.cli", *args]
+    return subprocess.run(command, env=base | env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+
+
+@pytest.mark.parametrize("command", ["migrate", "worker", "serve"])
+def test_an_unreachable_database_is_one_line_naming_the_setting(tmp_path, command):
+    # Port 9 (discard) is closed on test machines: the connection is refused at once.
+    result = _leder(tmp_path, command, LEDER_DATABASE_URL="postgresql+psycopg://leder:pw@127.0.0.1:9/leder")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "LEDER_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+    assert "pw" not in result.stderr
+
+
+def test_invalid_settings_are_one_line_each_naming_the_variable_not_the_value(tmp_path):
+    result = _leder(tmp_path, "migrate", LEDER_DB_POOL_SIZE="hunter2", LEDER_WORKER_LEASE_SECONDS="1")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert any(line.startswith("error: LEDER_DB_POOL_SIZE:") for line in lines)
+    assert any(line.startswith("error: LEDER_WORKER_LEASE_SECONDS:") for line in lines)
+    assert "hunter2" not in result.stderr

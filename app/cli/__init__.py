@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import sqlalchemy.exc
 import typer
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -50,7 +51,11 @@ def settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        raise fail(f"bad settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        # One line per bad setting, naming its variable; never its value (it may be a secret).
+        for error in exc.errors():
+            name = "LEDER_" + "_".join(str(part) for part in error["loc"]).upper() if error["loc"] else "settings"
+            typer.echo(f"error: {name}: {error['msg']}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -435,4 +440,9 @@ def main() -> None:
         cli()
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except sqlalchemy.exc.DBAPIError as exc:
+        # Unreachable or refusing database at start: one line, not the driver's traceback (nor the URL).
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        typer.echo(f"error: cannot use the database (check LEDER_DATABASE_URL): {reason}", err=True)
         sys.exit(2)
