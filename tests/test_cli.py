@@ -255,3 +255,25 @@ def test_invalid_settings_are_one_line_each_naming_the_variable_not_the_value(tm
     assert any(line.startswith("error: LEDER_DB_POOL_SIZE:") for line in lines)
     assert any(line.startswith("error: LEDER_WORKER_LEASE_SECONDS:") for line in lines)
     assert "hunter2" not in result.stderr
+
+
+def test_secrets_may_come_from_mounted_files(tmp_path, monkeypatch):
+    (tmp_path / "key").write_text("k" * 40 + "\n")
+    (tmp_path / "chain").write_text("c" * 40)
+    monkeypatch.delenv("LEDER_SECRET_KEY", raising=False)
+    monkeypatch.delenv("LEDER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LEDER_SECRET_KEY_FILE", str(tmp_path / "key"))
+    monkeypatch.setenv("LEDER_AUDIT_CHAIN_KEY_FILE", str(tmp_path / "chain"))
+    settings = Settings(data_dir=tmp_path)
+    assert settings.signing_key == "k" * 40
+    assert settings.audit_chain_key is not None and settings.audit_chain_key.get_secret_value() == "c" * 40
+    monkeypatch.setenv("LEDER_SECRET_KEY", "k" * 40)
+    with pytest.raises(ValueError, match="not both"):
+        Settings(data_dir=tmp_path)
+
+
+def test_an_unreadable_secret_file_is_one_line_naming_the_variable(tmp_path):
+    result = _leder(tmp_path, "migrate", LEDER_DATABASE_URL_FILE=str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert "LEDER_DATABASE_URL_FILE cannot be read" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

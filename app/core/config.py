@@ -7,6 +7,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,8 @@ class Environment(StrEnum):
 # Secrets that have appeared in examples; refused in production whatever their length.
 _WELL_KNOWN_SECRETS = {"changeme", "secret", "change-me-in-production", "development-secret"}
 _MIN_SECRET_BYTES = 32
+# Settings that may be given as a file's content (LEDER_<NAME>_FILE), as container platforms mount secrets.
+_SECRET_SETTINGS = ("secret_key", "audit_chain_key", "database_url")
 
 
 class ConfigurationError(RuntimeError):
@@ -113,6 +116,24 @@ class Settings(BaseSettings):
     audit_chain_key: SecretStr | None = None
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        # Docker and Kubernetes mount secrets as files: LEDER_<NAME>_FILE names the file holding LEDER_<NAME>.
+        if not isinstance(values, dict):
+            return values
+        for name in _SECRET_SETTINGS:
+            path = os.environ.get(f"LEDER_{name.upper()}_FILE")
+            if not path:
+                continue
+            if values.get(name) is not None:
+                raise ValueError(f"set LEDER_{name.upper()} or LEDER_{name.upper()}_FILE, not both")
+            try:
+                values[name] = Path(path).read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"LEDER_{name.upper()}_FILE cannot be read ({exc.strerror})") from None
+        return values
 
     @model_validator(mode="after")
     def _external_idp_complete(self) -> Settings:
