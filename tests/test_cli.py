@@ -118,7 +118,7 @@ def test_operator_sets_up_an_area_a_user_and_a_token_that_works(run, settings):
             ],
             "area",
         ),
-        (["users", "add", "--role", "family", "--name", "A", "--email", "f@leder-test.org.uk"], "staff"),
+        (["users", "add", "--role", "family", "--name", "A", "--email", "f@leder-test.org.uk"], "coordinator"),
         (
             [
                 "users",
@@ -277,3 +277,12 @@ def test_an_unreadable_secret_file_is_one_line_naming_the_variable(tmp_path):
     assert result.returncode == 2
     assert "LEDER_DATABASE_URL_FILE cannot be read" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_users_add_offers_exactly_the_staff_roles(run):
+    result = run("users", "add", "--role", "family", "--name", "X", "--email", "x@example.org")
+    assert result.exit_code != 0
+    listed = result.output.replace("\n", " ")
+    for role in ("coordinator", "reviewer", "national", "admin"):
+        assert role in listed
+    assert "integrator" not in listed

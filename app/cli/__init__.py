@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -17,9 +18,12 @@ import typer
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.policy import Role, Scope
+from app.auth.policy import STAFF_ROLES, Role, Scope
 from app.core.config import ConfigurationError, Settings
 from app.core.errors import ProblemError
+
+# The roles `users add` accepts (STAFF_ROLES), as choices: --help lists exactly these.
+StaffRole = StrEnum("StaffRole", {role.value: role.value for role in Role if role in STAFF_ROLES})  # type: ignore[misc]
 
 if TYPE_CHECKING:
     from app.audit.verify import Verification
@@ -257,7 +261,7 @@ def areas_add(
 
 @users_cli.command("add")
 def users_add(
-    role: Annotated[Role, typer.Option(help="coordinator, reviewer, national or admin.")],
+    role: Annotated[StaffRole, typer.Option(help="The staff role (families and integrators are not users).")],
     name: Annotated[str, typer.Option()],
     email: Annotated[str, typer.Option()],
     area: Annotated[str | None, typer.Option(help="ODS code; coordinators and reviewers only.")] = None,
@@ -268,7 +272,9 @@ def users_add(
     from app.users.schemas import UserCreate
     from app.users.service import create_user
 
-    data = validated(UserCreate, role=role, area_ods=area, name=name, email=email, external_subject=external_subject)
+    data = validated(
+        UserCreate, role=Role(role), area_ods=area, name=name, email=email, external_subject=external_subject
+    )
     user = in_transaction(lambda s: create_user(s, data, SystemClock().now()))
     typer.echo(str(user.id))
 
