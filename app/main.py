@@ -59,7 +59,7 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
-    _ = settings.signing_key  # refuse to build an app without a usable secret (ConfigurationError)
+    settings.check_startable()  # refuse to build an app on unsafe defaults (ConfigurationError)
     configure_logging(settings.log_level)
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
@@ -85,7 +85,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         "lifespan": lifespan,
     }
     # FastAPI's own docs pages load Swagger UI from a CDN; these serve the same from a PyPI package.
-    app = FastAPIOffline(**details) if settings.api_docs else FastAPI(docs_url=None, redoc_url=None, **details)
+    app = (
+        FastAPIOffline(**details)
+        if settings.serves_api_docs
+        else FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **details)
+    )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.engine = engine

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -115,7 +118,7 @@ def test_operator_sets_up_an_area_a_user_and_a_token_that_works(run, settings):
             ],
             "area",
         ),
-        (["users", "add", "--role", "family", "--name", "A", "--email", "f@leder-test.org.uk"], "staff"),
+        (["users", "add", "--role", "family", "--name", "A", "--email", "f@leder-test.org.uk"], "coordinator"),
         (
             [
                 "users",
@@ -182,6 +185,28 @@ def test_serve_refuses_to_start_in_production_without_a_secret(run, monkeypatch)
     assert "LEDER_SECRET_KEY" in result.output
 
 
+def test_serve_refuses_production_without_a_database_url(run, monkeypatch):
+    monkeypatch.delenv("LEDER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LEDER_ENVIRONMENT", "production")
+    monkeypatch.setenv("LEDER_SECRET_KEY", "x" * 40)
+    result = run("serve")
+    assert result.exit_code != 0
+    assert "LEDER_DATABASE_URL" in result.output
+
+
+async def test_production_may_opt_in_to_sqlite_and_serves_no_docs_by_default(tmp_path):
+    production = Settings(environment=Environment.production, data_dir=tmp_path, secret_key="x" * 40)
+    with pytest.raises(ConfigurationError, match="LEDER_DATABASE_URL"):
+        production.check_startable()
+    app = create_app(production.model_copy(update={"allow_sqlite_in_production": True}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert (await client.get(path)).status_code == 404, path
+    await app.state.engine.dispose()
+    docs_on = production.model_copy(update={"allow_sqlite_in_production": True, "api_docs": True})
+    assert docs_on.serves_api_docs
+
+
 def test_production_refuses_weak_secrets(tmp_path):
     for weak in ("changeme", "short"):
         settings = Settings(environment=Environment.production, data_dir=tmp_path, secret_key=weak)
@@ -203,3 +228,61 @@ def test_development_keeps_a_generated_secret_private_and_stable(tmp_path):
 def test_external_identity_provider_settings_go_together(tmp_path):
     with pytest.raises(ValueError, match="go together"):
         Settings(data_dir=tmp_path, oidc_issuer="https://idp.example")
+
+
+def _leder(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed `leder` command in its own process, with only these settings."""
+    base = {"PATH": os.environ.get("PATH", ""), "LEDER_DATA_DIR": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "app.cli", *args]
+    return subprocess.run(command, env=base | env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+
+
+@pytest.mark.parametrize("command", ["migrate", "worker", "serve"])
+def test_an_unreachable_database_is_one_line_naming_the_setting(tmp_path, command):
+    # Port 9 (discard) is closed on test machines: the connection is refused at once.
+    result = _leder(tmp_path, command, LEDER_DATABASE_URL="postgresql+psycopg://leder:pw@127.0.0.1:9/leder")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "LEDER_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+    assert "pw" not in result.stderr
+
+
+def test_invalid_settings_are_one_line_each_naming_the_variable_not_the_value(tmp_path):
+    result = _leder(tmp_path, "migrate", LEDER_DB_POOL_SIZE="hunter2", LEDER_WORKER_LEASE_SECONDS="1")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert any(line.startswith("error: LEDER_DB_POOL_SIZE:") for line in lines)
+    assert any(line.startswith("error: LEDER_WORKER_LEASE_SECONDS:") for line in lines)
+    assert "hunter2" not in result.stderr
+
+
+def test_secrets_may_come_from_mounted_files(tmp_path, monkeypatch):
+    (tmp_path / "key").write_text("k" * 40 + "\n")
+    (tmp_path / "chain").write_text("c" * 40)
+    monkeypatch.delenv("LEDER_SECRET_KEY", raising=False)
+    monkeypatch.delenv("LEDER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LEDER_SECRET_KEY_FILE", str(tmp_path / "key"))
+    monkeypatch.setenv("LEDER_AUDIT_CHAIN_KEY_FILE", str(tmp_path / "chain"))
+    settings = Settings(data_dir=tmp_path)
+    assert settings.signing_key == "k" * 40
+    assert settings.audit_chain_key is not None and settings.audit_chain_key.get_secret_value() == "c" * 40
+    monkeypatch.setenv("LEDER_SECRET_KEY", "k" * 40)
+    with pytest.raises(ValueError, match="not both"):
+        Settings(data_dir=tmp_path)
+
+
+def test_an_unreadable_secret_file_is_one_line_naming_the_variable(tmp_path):
+    result = _leder(tmp_path, "migrate", LEDER_DATABASE_URL_FILE=str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert "LEDER_DATABASE_URL_FILE cannot be read" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_users_add_offers_exactly_the_staff_roles(run):
+    result = run("users", "add", "--role", "family", "--name", "X", "--email", "x@example.org")
+    assert result.exit_code != 0
+    listed = result.output.replace("\n", " ")
+    for role in ("coordinator", "reviewer", "national", "admin"):
+        assert role in listed
+    assert "integrator" not in listed

@@ -9,16 +9,21 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import sqlalchemy.exc
 import typer
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.policy import Role, Scope
+from app.auth.policy import STAFF_ROLES, Role, Scope
 from app.core.config import ConfigurationError, Settings
 from app.core.errors import ProblemError, plain_message
+
+# The roles `users add` accepts (STAFF_ROLES), as choices: --help lists exactly these.
+StaffRole = StrEnum("StaffRole", {role.value: role.value for role in Role if role in STAFF_ROLES})  # type: ignore[misc]
 
 if TYPE_CHECKING:
     from app.audit.verify import Verification
@@ -50,7 +55,11 @@ def settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        raise fail(f"bad settings: {exc.errors()[0]['loc']}: {plain_message(exc.errors()[0]['msg'])}") from None
+        # One line per bad setting, naming its variable; never its value (it may be a secret).
+        for error in exc.errors():
+            name = "LEDER_" + "_".join(str(part) for part in error["loc"]).upper() if error["loc"] else "settings"
+            typer.echo(f"error: {name}: {plain_message(error['msg'])}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -93,7 +102,7 @@ def serve(
     # Before anything logs: the migration, and uvicorn's supervisor (which never builds the app).
     configure_logging(config.log_level)
     try:
-        _ = config.signing_key  # refuse to start without a usable secret, before binding the port
+        config.check_startable()  # refuse unsafe defaults (secret, database), before binding the port
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
     migrate_on_start(config)
@@ -260,7 +269,7 @@ def areas_add(
 
 @users_cli.command("add")
 def users_add(
-    role: Annotated[Role, typer.Option(help="coordinator, reviewer, national or admin.")],
+    role: Annotated[StaffRole, typer.Option(help="The staff role (families and integrators are not users).")],
     name: Annotated[str, typer.Option()],
     email: Annotated[str, typer.Option()],
     area: Annotated[str | None, typer.Option(help="ODS code; coordinators and reviewers only.")] = None,
@@ -271,7 +280,9 @@ def users_add(
     from app.users.schemas import UserCreate
     from app.users.service import create_user
 
-    data = validated(UserCreate, role=role, area_ods=area, name=name, email=email, external_subject=external_subject)
+    data = validated(
+        UserCreate, role=Role(role), area_ods=area, name=name, email=email, external_subject=external_subject
+    )
     user = in_transaction(lambda s: create_user(s, data, SystemClock().now()))
     typer.echo(str(user.id))
 
@@ -443,4 +454,9 @@ def main() -> None:
         cli()
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except sqlalchemy.exc.DBAPIError as exc:
+        # Unreachable or refusing database at start: one line, not the driver's traceback (nor the URL).
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        typer.echo(f"error: cannot use the database (check LEDER_DATABASE_URL): {reason}", err=True)
         sys.exit(2)

@@ -7,6 +7,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,8 @@ class Environment(StrEnum):
 # Secrets that have appeared in examples; refused in production whatever their length.
 _WELL_KNOWN_SECRETS = {"changeme", "secret", "change-me-in-production", "development-secret"}
 _MIN_SECRET_BYTES = 32
+# Settings that may be given as a file's content (LEDER_<NAME>_FILE), as container platforms mount secrets.
+_SECRET_SETTINGS = ("secret_key", "audit_chain_key", "database_url")
 
 
 class ConfigurationError(RuntimeError):
@@ -30,8 +33,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDER_", env_file=None, extra="ignore")
 
     environment: Environment = Environment.development
-    # The interactive API docs (/docs, /redoc), served from files installed with the service, never a CDN.
-    api_docs: bool = True
+    # The interactive API docs (/docs, /redoc) and /openapi.json, served from files installed with the service,
+    # never a CDN. Unset: on in development, off in production (the spec is committed in openapi/openapi.json).
+    api_docs: bool | None = None
+    # Production needs an explicit LEDER_DATABASE_URL; this deliberately opts in to the SQLite file instead.
+    allow_sqlite_in_production: bool = False
     data_dir: Path = Path("data")
     database_url: str | None = Field(
         default=None,
@@ -119,6 +125,24 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, gt=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        # Docker and Kubernetes mount secrets as files: LEDER_<NAME>_FILE names the file holding LEDER_<NAME>.
+        if not isinstance(values, dict):
+            return values
+        for name in _SECRET_SETTINGS:
+            path = os.environ.get(f"LEDER_{name.upper()}_FILE")
+            if not path:
+                continue
+            if values.get(name) is not None:
+                raise ValueError(f"set LEDER_{name.upper()} or LEDER_{name.upper()}_FILE, not both")
+            try:
+                values[name] = Path(path).read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"LEDER_{name.upper()}_FILE cannot be read ({exc.strerror})") from None
+        return values
+
     @model_validator(mode="after")
     def _external_idp_complete(self) -> Settings:
         parts = (self.oidc_jwks_file, self.oidc_issuer, self.oidc_audience)
@@ -129,6 +153,19 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.production
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.is_production
+
+    def check_startable(self) -> None:
+        """Refuse unsafe defaults before the service starts: raises ConfigurationError naming the setting."""
+        _ = self.signing_key
+        if self.is_production and not self.database_url and not self.allow_sqlite_in_production:
+            raise ConfigurationError(
+                "LEDER_DATABASE_URL is required when LEDER_ENVIRONMENT=production "
+                "(or set LEDER_ALLOW_SQLITE_IN_PRODUCTION=true to use the SQLite file in LEDER_DATA_DIR)"
+            )
 
     @property
     def sync_database_url(self) -> str:
