@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.flags import detect as detection
-from app.flags.detect import FlagKind, detect, find_terms, learning_disability_code
+from app.flags.detect import Evidence, FlagKind, detect, find_terms, learning_disability_code
 
 
 @pytest.fixture(autouse=True)
@@ -154,3 +154,24 @@ def test_the_misspelling_tolerance(text, found):
 
 def test_words_are_read_in_any_case_and_apostrophes_are_dropped():
     assert find_terms("DOWN'S SYNDROME") == find_terms("downs syndrome") != []
+
+
+def test_every_flag_carries_its_whole_evidence():
+    flagged = detect(
+        [{"text": None, "icd10": "F72"}, {"text": "Severe learning disability", "icd10": None}],
+        [("dnacpr_rationale", "Down's syndrome"), ("findings_dnacpr_rationale", None)],
+    )
+    assert [(f.kind, f.evidence) for f in flagged] == [
+        (
+            FlagKind.learning_disability_as_cause_of_death,
+            Evidence("mccd_part_1", "I(a)", "learning disability", "F72", ""),
+        ),
+        (
+            FlagKind.learning_disability_as_cause_of_death,
+            Evidence("mccd_part_1", "I(b)", "learning disability", "learning disability", "Severe learning disability"),
+        ),
+        (
+            FlagKind.learning_disability_as_dnacpr_rationale,
+            Evidence("dnacpr_rationale", None, "Down's syndrome", "downs syndrome", "Down's syndrome"),
+        ),
+    ]
