@@ -30,7 +30,7 @@ MOMENTS = st.sampled_from(EDGE_MOMENTS) | st.builds(
 )
 EDGE_DAY_VALUES = ["0001-01-01", "9999-12-31", "1899-12-31", "1900-01-01", "2025-02-29", "2024-02-29"]
 EDGE_DAYS = st.sampled_from(EDGE_DAY_VALUES)
-EDGE_TEXT = ["", "\x00", "-1", "99999999999999999999999", "1e309", "NaN"]
+EDGE_TEXT = ["", "\x00", "-1", "99999999999999999999999", "1e309", "NaN", "0000-01", "9999-12", "0001-01-01"]
 ANY_TEXT = st.text(max_size=300) | st.sampled_from(["", " ", "\x00", "%00", "null", "-1", "1e309", "NaN"])
 
 
@@ -38,6 +38,8 @@ def _values(schema: dict[str, Any]) -> st.SearchStrategy[str]:
     kinds = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
     strategies: list[st.SearchStrategy[str]] = [ANY_TEXT]
     for kind in kinds:
+        if "pattern" in kind:  # values the pattern lets through, to reach the handler
+            strategies.append(st.from_regex(kind["pattern"], fullmatch=True))
         if "enum" in kind:
             strategies.append(st.sampled_from([str(v) for v in kind["enum"]]))
         if kind.get("format") == "date":
@@ -54,16 +56,21 @@ def _values(schema: dict[str, Any]) -> st.SearchStrategy[str]:
 
 
 def _edges(parameters: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Each parameter alone at the values that broke things before: run every time, not left to chance."""
+    """Each parameter at the values that broke things before, alone and with every required parameter given the
+    same value (so that a missing one's 422 does not stop the request short): run every time, not left to chance."""
     found = []
-    for parameter in (p for p in parameters if p["in"] == "query"):
-        formats = {s.get("format") for s in parameter.get("schema", {}).get("anyOf", [parameter.get("schema", {})])}
+    query = [p for p in parameters if p["in"] == "query"]
+    required = [p["name"] for p in query if p.get("required")]
+    for parameter in query:
+        schema = parameter.get("schema", {})
+        formats = {s.get("format") for s in schema.get("anyOf", [schema])}
         edges = (
             EDGE_TEXT
             + (EDGE_DAY_VALUES if "date" in formats else [])
             + (EDGE_MOMENTS if "date-time" in formats else [])
         )
         found += [{parameter["name"]: value} for value in edges]
+        found += [{name: value for name in {parameter["name"], *required}} for value in edges]
     return found
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import uuid
 from datetime import date
 from typing import Annotated
@@ -15,11 +14,13 @@ from app.actions.themes import themes_report
 from app.areas.service import get_area
 from app.audit import service as audit
 from app.auth.policy import Action, Role
+from app.auth.service import Principal
 from app.core.db import SessionDep
 from app.core.errors import NotFound, invalid_field, problem_responses
 from app.core.etag import IfMatch, etag, expected_version
 from app.core.models import ODS_CODE_PATTERN
 from app.findings.schemas import ActionStatus
+from app.notifications.periods import period_bound
 from app.reviews.deps import acting
 from app.reviews.service import Context
 
@@ -91,10 +92,11 @@ def _with_etag(action: ActionPublic, response: Response) -> ActionPublic:
     return action
 
 
-def _month_bounds(start: str, end: str) -> tuple[date, date]:
-    first = date(int(start[:4]), int(start[5:]), 1)
-    year, month = int(end[:4]), int(end[5:])
-    last = date(year, month, calendar.monthrange(year, month)[1])
+def _month_bounds(start: str, end: str, principal: Principal) -> tuple[date, date]:
+    # The shared bounds of a month filter (1900 to ten years ahead; a 422 naming the field), as the lists have.
+    first = period_bound(start, "from", principal, end=False)
+    last = period_bound(end, "to", principal, end=True)
+    assert first is not None and last is not None
     if last < first:
         raise invalid_field("to", "is before from", location="query")
     return first, last
@@ -115,7 +117,7 @@ async def read_themes(
     if is_coordinator and ods_code != ctx.principal.area:
         raise NotFound("No such area.")
     await get_area(session, ods_code)
-    start, end = _month_bounds(from_, to)
+    start, end = _month_bounds(from_, to, ctx.principal)
     await audit.record(
         session, principal=ctx.principal, action=Action.themes_read.value, outcome="allowed", at=ctx.now,
         object_type="area", object_ids=[ods_code],
