@@ -27,6 +27,16 @@ def test_the_table_is_exactly_the_domain_model():
     assert set(TRANSITIONS) == WORKFLOW_EDGES | holds | exclusions
 
 
+def test_who_takes_each_edge_written_out():
+    # Allocation, holds and resuming are the coordinator's alone, even though their routes check the policy
+    # table first: the stage table must not say otherwise.
+    reviewer_moves = {(S.allocated, S.initial_review), (S.initial_review, S.focused_review)}
+    reviewer_moves |= {(S.initial_review, S.awaiting_sign_off), (S.focused_review, S.awaiting_sign_off)}
+    for edge, taken in TRANSITIONS.items():
+        expected = {Role.reviewer} if edge in reviewer_moves else {Role.coordinator}
+        assert taken.roles == expected, edge
+
+
 def test_closed_stages_lead_nowhere():
     for stage in CLOSED_STAGES:
         assert next_stages(stage) == []
