@@ -17,7 +17,13 @@ from app.idempotency import service as idempotency
 from app.notifications import batch, periods, service
 from app.notifications.batch import BatchCreate, BatchResult
 from app.notifications.enums import Stage
-from app.notifications.schemas import NotificationCreate, NotificationPage, NotificationPublic, NotificationView
+from app.notifications.schemas import (
+    NotificationCreate,
+    NotificationForIntegrator,
+    NotificationPage,
+    NotificationPublic,
+    NotificationView,
+)
 from app.sla.clock import SlaState
 
 MONTHS = "National oversight gives months only (`2026-09`)."
@@ -42,8 +48,8 @@ IdempotencyKey = Annotated[
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    # Creators (coordinators, integrators) see the identifiable view: one response type for the create.
-    response_model=NotificationPublic,
+    # Coordinators get the full record; integrators their scopes' view, as for any read (a replay comes later).
+    response_model=NotificationPublic | NotificationForIntegrator,
     responses=problem_responses(401, 403, 409, 413, 422),
 )
 async def create_notification(
