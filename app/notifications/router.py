@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from app.auth.deps import ClockDep, allow
-from app.auth.policy import Action
+from app.auth.policy import Action, Role, Scope
 from app.auth.service import Principal
 from app.core.clock import uk_date
 from app.core.cursors import MAX_CURSOR_LENGTH
@@ -26,7 +26,7 @@ from app.notifications.schemas import (
 )
 from app.sla.clock import SlaState
 
-MONTHS = "National oversight gives months only (`2026-09`)."
+MONTHS = "National oversight, and integrators without `notifications:dates`, give months only (`2026-09`)."
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -124,7 +124,9 @@ async def list_notifications(
         str | None, Query(pattern=periods.PATTERN, description=f"Notified on or before this day or month. {MONTHS}")
     ] = None,
     unallocated: Annotated[bool | None, Query(description="Open and not allocated to a reviewer.")] = None,
-    reviewer_id: uuid.UUID | None = None,
+    reviewer_id: Annotated[
+        uuid.UUID | None, Query(description="Integrators need `notifications:review` for this filter.")
+    ] = None,
     sla_state: Annotated[SlaState | None, Query(description="By the hold-adjusted clock, today.")] = None,
     due_before: Annotated[
         str | None,
@@ -133,7 +135,10 @@ async def list_notifications(
     hold_overdue: Annotated[bool | None, Query(description="On a hold past its expected end date.")] = None,
     sort: Annotated[
         service.SortOrder,
-        Query(description="`notified`: oldest first; `due`: nearest due first (not for national oversight)."),
+        Query(
+            description="`notified`: oldest first; `due`: nearest due first (not for national oversight, nor "
+            "integrators without `notifications:dates`)."
+        ),
     ] = service.SortOrder.notified,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[
@@ -147,7 +152,15 @@ async def list_notifications(
     """
     now = clock.now()
     if sort is service.SortOrder.due and periods.months_only(principal):
-        raise invalid_field("sort", "national oversight lists by notified month only", location="query")
+        reason = periods.months_only_reason(principal, "lists by notified month only")
+        raise invalid_field("sort", reason, location="query")
+    if (
+        reviewer_id is not None
+        and principal.role is Role.integrator
+        and Scope.notifications_review not in principal.scopes
+    ):
+        # Which cases a reviewer holds is the review's working, shown only with that scope.
+        raise invalid_field("reviewer_id", "needs the notifications:review scope", location="query")
     filters = service.NotificationFilters(
         area,
         stage,
