@@ -177,21 +177,22 @@ async def test_every_route_answers_every_caller_exactly_as_written(api, world):
     assert wrong == {}, f"columns: {' '.join(CALLERS)}"
 
 
-# An integrator client granted exactly one scope, on every route an integrator may call at all.
+# An integrator client granted exactly one scope, on every route an integrator may call at all. The notifications:
+# dates/identity/clinical/review scopes open no route: they only widen what notifications:read shows.
 SCOPE_TABLE = """
-                                                       notifications:write notifications:read events:read webhooks:manage  actions:read
-GET /areas                                                             200                200         200             200           200
-POST /notifications                                                    422                403         403             403           403
-POST /notifications/batch                                              422                403         403             403           403
-GET /notifications                                                     403                200         403             403           403
-GET /notifications/{notification_id}                                   403                200         403             403           403
-GET /events                                                            403                403         200             403           403
-POST /webhooks                                                         403                403         403             422           403
-GET /webhooks                                                          403                403         403             200           403
-DELETE /webhooks/{endpoint_id}                                         403                403         403             404           403
-POST /webhooks/{endpoint_id}/activation                                403                403         403             404           403
-GET /webhooks/{endpoint_id}/deliveries                                 403                403         403             404           403
-POST /webhooks/{endpoint_id}/deliveries/{delivery_id}/replay           403                403         403             404           403
+                                                       notifications:write notifications:read events:read webhooks:manage  actions:read notifications:dates notifications:identity notifications:clinical notifications:review
+GET /areas                                                             200                200         200             200           200                 200                    200                    200                  200
+POST /notifications                                                    422                403         403             403           403                 403                    403                    403                  403
+POST /notifications/batch                                              422                403         403             403           403                 403                    403                    403                  403
+GET /notifications                                                     403                200         403             403           403                 403                    403                    403                  403
+GET /notifications/{notification_id}                                   403                200         403             403           403                 403                    403                    403                  403
+GET /events                                                            403                403         200             403           403                 403                    403                    403                  403
+POST /webhooks                                                         403                403         403             422           403                 403                    403                    403                  403
+GET /webhooks                                                          403                403         403             200           403                 403                    403                    403                  403
+DELETE /webhooks/{endpoint_id}                                         403                403         403             404           403                 403                    403                    403                  403
+POST /webhooks/{endpoint_id}/activation                                403                403         403             404           403                 403                    403                    403                  403
+GET /webhooks/{endpoint_id}/deliveries                                 403                403         403             404           403                 403                    403                    403                  403
+POST /webhooks/{endpoint_id}/deliveries/{delivery_id}/replay           403                403         403             404           403                 403                    403                    403                  403
 """
 
 

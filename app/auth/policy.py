@@ -30,6 +30,12 @@ class Scope(StrEnum):
     events_read = "events:read"
     webhooks_manage = "webhooks:manage"
     actions_read = "actions:read"  # action.* events in the feed and on webhooks
+    # Beyond the minimised view of notifications:read, each granted on its own (app/notifications/views.py,
+    # app/events/views.py; docs/integrators.md "Scopes").
+    notifications_dates = "notifications:dates"  # days instead of months
+    notifications_identity = "notifications:identity"  # the person, their dates of birth and death, the notifier
+    notifications_clinical = "notifications:clinical"  # cause of death, DNACPR, flags with their evidence
+    notifications_review = "notifications:review"  # the reviewer, holds with reason and reference
 
 
 class Action(StrEnum):

@@ -11,8 +11,8 @@ from app.auth.service import Principal
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.events.feed import cursor_of, read_feed, resolve_cursor
-from app.events.models import OutboxEvent
-from app.events.schemas import EventPage, EventView
+from app.events.schemas import EventPage
+from app.events.views import event_view
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -31,6 +31,9 @@ async def read_events(
 ) -> EventPage:
     """Every state change in the client's areas, in commit order (integrators with `events:read`).
 
+    Each payload shows what the client's scopes allow: the reviewer and hold reasons with `notifications:review`,
+    days with `notifications:dates` (else the month, as `<name>_month`).
+
     Poll with the last `next_cursor`: no event is skipped or repeated, even while others are written.
     A committed change reaches the feed within about a second, whatever else is running.
     """
@@ -40,17 +43,6 @@ async def read_events(
     await audit.record(session, principal=principal, action=Action.events_read.value, outcome="allowed", at=clock.now())
     # Action events need their own scope (actions:read); the cursor still moves past the ones left out.
     shows_actions = Scope.actions_read in principal.scopes
-    items = [_view(e) for e in events if shows_actions or not e.type.startswith("action.")]
+    scopes = {scope.value for scope in principal.scopes}
+    items = [event_view(e, scopes) for e in events if shows_actions or not e.type.startswith("action.")]
     return EventPage(items=items, next_cursor=cursor_of(events[-1]) if events else str(start))
-
-
-def _view(event: OutboxEvent) -> EventView:
-    return EventView(
-        id=event.event_id,
-        type=event.type,
-        occurred_at=event.occurred_at,
-        notification_id=event.notification_id,
-        area=event.area_ods,
-        payload=event.payload,
-        cursor=cursor_of(event),
-    )

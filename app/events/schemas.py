@@ -13,7 +13,9 @@ class EventView(BaseModel):
     occurred_at: datetime
     notification_id: uuid.UUID | None
     area: str | None
-    payload: dict[str, Any] = Field(description="Ids, stages and dates: never identifiable data.")
+    payload: dict[str, Any] = Field(
+        description='Ids, stages, and what the client\'s scopes allow (docs/integrators.md, "Scopes").'
+    )
     cursor: str = Field(description="Resume after this event with `after=`.")
 
 

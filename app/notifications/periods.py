@@ -3,7 +3,8 @@
 National oversight must never recover the day of a notification: not from a value, not by narrowing a filter
 day by day (bisection), not from a cursor, and not from the order of a list. So for national callers every
 date filter is a month (`2026-09`; a day is a 422 naming the field), the list is ordered by notified month then
-id, and there is no ordering by due date. Other callers may give a day or a month.
+id, and there is no ordering by due date. The same holds for an integrator client without `notifications:dates`,
+whose view shows months only. Other callers may give a day or a month.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date
 
 from pydantic import TypeAdapter, ValidationError
 
-from app.auth.policy import Role
+from app.auth.policy import Role, Scope
 from app.auth.service import Principal
 from app.core.errors import invalid_field
 from app.core.types import FilterDay
@@ -25,7 +26,17 @@ _DAY = TypeAdapter(FilterDay)
 
 
 def months_only(principal: Principal) -> bool:
+    """National oversight always; an integrator client unless granted `notifications:dates` (its view shows months,
+    so its filters and order must not give the day away either)."""
+    if principal.role is Role.integrator:
+        return Scope.notifications_dates not in principal.scopes
     return principal.role is Role.national
+
+
+def months_only_reason(principal: Principal, what: str) -> str:
+    if principal.role is Role.integrator:
+        return f"without the notifications:dates scope, {what}"
+    return f"national oversight {what}"
 
 
 def period_bound(value: str | None, field: str, principal: Principal, *, end: bool) -> date | None:
@@ -34,7 +45,7 @@ def period_bound(value: str | None, field: str, principal: Principal, *, end: bo
         return None
     month = _MONTH.match(value)
     if month is None and months_only(principal):
-        raise invalid_field(field, "national oversight filters by month: give YYYY-MM", location="query")
+        raise invalid_field(field, months_only_reason(principal, "filters by month: give YYYY-MM"), location="query")
     try:
         if month is not None:
             year, number = int(month[1]), int(month[2])

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from app.auth.deps import ClockDep, allow
-from app.auth.policy import Action
+from app.auth.policy import Action, Role, Scope
 from app.auth.service import Principal
 from app.core.clock import uk_date
 from app.core.cursors import MAX_CURSOR_LENGTH
@@ -17,10 +17,16 @@ from app.idempotency import service as idempotency
 from app.notifications import batch, periods, service
 from app.notifications.batch import BatchCreate, BatchResult
 from app.notifications.enums import Stage
-from app.notifications.schemas import NotificationCreate, NotificationPage, NotificationPublic, NotificationView
+from app.notifications.schemas import (
+    NotificationCreate,
+    NotificationForIntegrator,
+    NotificationPage,
+    NotificationPublic,
+    NotificationView,
+)
 from app.sla.clock import SlaState
 
-MONTHS = "National oversight gives months only (`2026-09`)."
+MONTHS = "National oversight, and integrators without `notifications:dates`, give months only (`2026-09`)."
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -42,8 +48,8 @@ IdempotencyKey = Annotated[
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    # Creators (coordinators, integrators) see the identifiable view: one response type for the create.
-    response_model=NotificationPublic,
+    # Coordinators get the full record; integrators their scopes' view, as for any read (a replay comes later).
+    response_model=NotificationPublic | NotificationForIntegrator,
     responses=problem_responses(401, 403, 409, 413, 422),
 )
 async def create_notification(
@@ -118,7 +124,9 @@ async def list_notifications(
         str | None, Query(pattern=periods.PATTERN, description=f"Notified on or before this day or month. {MONTHS}")
     ] = None,
     unallocated: Annotated[bool | None, Query(description="Open and not allocated to a reviewer.")] = None,
-    reviewer_id: uuid.UUID | None = None,
+    reviewer_id: Annotated[
+        uuid.UUID | None, Query(description="Integrators need `notifications:review` for this filter.")
+    ] = None,
     sla_state: Annotated[SlaState | None, Query(description="By the hold-adjusted clock, today.")] = None,
     due_before: Annotated[
         str | None,
@@ -127,7 +135,10 @@ async def list_notifications(
     hold_overdue: Annotated[bool | None, Query(description="On a hold past its expected end date.")] = None,
     sort: Annotated[
         service.SortOrder,
-        Query(description="`notified`: oldest first; `due`: nearest due first (not for national oversight)."),
+        Query(
+            description="`notified`: oldest first; `due`: nearest due first (not for national oversight, nor "
+            "integrators without `notifications:dates`)."
+        ),
     ] = service.SortOrder.notified,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[
@@ -141,7 +152,15 @@ async def list_notifications(
     """
     now = clock.now()
     if sort is service.SortOrder.due and periods.months_only(principal):
-        raise invalid_field("sort", "national oversight lists by notified month only", location="query")
+        reason = periods.months_only_reason(principal, "lists by notified month only")
+        raise invalid_field("sort", reason, location="query")
+    if (
+        reviewer_id is not None
+        and principal.role is Role.integrator
+        and Scope.notifications_review not in principal.scopes
+    ):
+        # Which cases a reviewer holds is the review's working, shown only with that scope.
+        raise invalid_field("reviewer_id", "needs the notifications:review scope", location="query")
     filters = service.NotificationFilters(
         area,
         stage,

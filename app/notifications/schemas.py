@@ -11,7 +11,8 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, model_validat
 from app.core.inputs import InputModel
 from app.core.models import ODS_CODE_PATTERN
 from app.core.types import Day, PastDay
-from app.flags.schemas import FlagPublic
+from app.flags.detect import FlagKind
+from app.flags.schemas import FlagEvidence, FlagPublic
 from app.notifications.enums import (
     ClosureReason,
     EthnicCategory,
@@ -24,6 +25,7 @@ from app.notifications.enums import (
     Stage,
 )
 from app.notifications.rules import normalise_icd10, normalise_nhs_number
+from app.reviews.focused import FocusedReviewReason
 from app.reviews.schemas import FocusedReview, HoldPublic
 from app.sla.clock import SlaState
 from app.sla.schemas import SlaView
@@ -173,7 +175,92 @@ class NotificationDeidentified(BaseModel):
     sla_state: SlaState | None = Field(description="The hold-adjusted clock's state; null if excluded.")
 
 
-NotificationView = NotificationPublic | NotificationDeidentified
+class IntegratorDates(BaseModel):
+    """`notifications:dates`: the days of the case's process (without it, months only)."""
+
+    notified_on: Day
+    received_at: datetime
+    stage_changed_at: datetime
+    sla: SlaView | None = Field(description="The six-month clocks with their due days; null if excluded.")
+    hold_started_on: Day | None
+    hold_expected_end_on: Day | None
+
+
+class IntegratorIdentity(BaseModel):
+    """`notifications:identity`: who the person was (the person's own dates come with it) and who notified."""
+
+    person: Person
+    date_of_death: Day
+    age_at_death: int
+    notifier: Notifier
+    national_data_opt_out: bool
+
+
+class FlagWithEvidence(BaseModel):
+    id: uuid.UUID
+    kind: FlagKind
+    evidence: FlagEvidence
+    open: bool = Field(description="Neither dismissed nor withdrawn.")
+
+
+class IntegratorClinical(BaseModel):
+    """`notifications:clinical`: the death as certified, and the bias flags with the words they were raised on."""
+
+    place_of_death: PlaceOfDeath
+    died_in_england: bool
+    cause_of_death: CauseOfDeath
+    dnacpr: Dnacpr | None
+    other_processes: list[OtherProcess]
+    flags: list[FlagWithEvidence]
+
+
+class HoldSummary(BaseModel):
+    id: uuid.UUID
+    reason: OtherProcess
+    reference: str | None
+    stage_before: Stage
+
+
+class FocusedReviewSummary(BaseModel):
+    required: bool
+    reasons: list[FocusedReviewReason]
+    outstanding: list[FocusedReviewReason]
+    done: bool
+
+
+class IntegratorReview(BaseModel):
+    """`notifications:review`: how the review is being worked: who reviews, what it waits on and why."""
+
+    reviewer_id: uuid.UUID | None
+    care_providers: list[str]
+    focused_review: FocusedReviewSummary
+    hold: HoldSummary | None
+
+
+class NotificationForIntegrator(BaseModel):
+    """For an integrator client: what `notifications:read` needs to keep a system in step, no more. Each further
+    block is null unless the client was granted its own scope (docs/integrators.md, "Scopes")."""
+
+    id: uuid.UUID
+    area_ods: str
+    stage: Stage
+    review_route: ReviewRoute
+    closure_reason: ClosureReason | None
+    version: int = Field(description="The row version; the same value as the ETag.")
+    nhs_number: str | None
+    notified_month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-09"])
+    due_month: str | None = Field(
+        pattern=r"^\d{4}-\d{2}$", description="The month the hold-adjusted clock falls due; null if excluded."
+    )
+    sla_state: SlaState | None = Field(description="The hold-adjusted clock's state; null if excluded.")
+    flags: list[FlagKind] = Field(description="The kinds of the open bias flags, without their evidence.")
+    dates: IntegratorDates | None = Field(description="Only with `notifications:dates`.")
+    identity: IntegratorIdentity | None = Field(description="Only with `notifications:identity`.")
+    clinical: IntegratorClinical | None = Field(description="Only with `notifications:clinical`.")
+    review: IntegratorReview | None = Field(description="Only with `notifications:review`.")
+
+
+NotificationView = NotificationPublic | NotificationDeidentified | NotificationForIntegrator
 
 
 class NotificationPage(BaseModel):

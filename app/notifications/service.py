@@ -26,7 +26,7 @@ from app.flags.models import BiasFlag
 from app.flags.schemas import FlagPublic
 from app.flags.service import flags_by_notification
 from app.idempotency import service as idempotency
-from app.notifications import intake
+from app.notifications import intake, views
 from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
 from app.notifications.models import Notification
 from app.notifications.periods import months_only
@@ -342,10 +342,6 @@ async def load_related(session: AsyncSession, notification_ids: Sequence[uuid.UU
     return {i: Related(holds.get(i, []), flags.get(i, [])) for i in notification_ids}
 
 
-def _month(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"  # strftime writes year 1 as "1"
-
-
 def to_views(
     principal: Principal,
     rows: Sequence[Notification],
@@ -374,6 +370,8 @@ def to_view(
     holds = related.holds
     category = EthnicCategory(notification.ethnic_category)
     clocks = sla.sla_of(notification, holds, today, at_risk_days)
+    if principal.role is Role.integrator:
+        return views.for_integrator(principal, notification, holds, related.flags, clocks)
     if principal.role is Role.national:
         return NotificationDeidentified(
             id=notification.id,
@@ -381,8 +379,8 @@ def to_view(
             stage=notification.stage,
             review_route=notification.review_route,
             closure_reason=notification.closure_reason,
-            notified_month=_month(notification.notified_on),
-            month_of_death=_month(notification.date_of_death),
+            notified_month=views.month(notification.notified_on),
+            month_of_death=views.month(notification.date_of_death),
             age_band=age_band(notification.age_at_death),
             sex=notification.sex,
             ethnic_group=ETHNIC_GROUP[category],

@@ -10,7 +10,6 @@ failure becomes an outcome to record.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.core.config import Settings
 from app.events.models import OutboxEvent
+from app.events.views import webhook_body
 from app.webhooks.destinations import RefusedDestination, check_destination, pinned_request
 from app.webhooks.fanout import live_endpoints
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -43,6 +43,7 @@ class Job:
     secret: str
     event: OutboxEvent
     attempts: int
+    scopes: frozenset[str] = frozenset()  # the endpoint's client's, at claim time
 
 
 async def claim(
@@ -65,26 +66,19 @@ async def claim(
             .with_for_update(skip_locked=True, of=WebhookDelivery)
         )
         rows = (await session.exec(due)).all()
-        live = {endpoint.id for endpoint, *_ in await live_endpoints(session)}
+        live = {endpoint.id: scopes for endpoint, _, scopes in await live_endpoints(session)}
         jobs, until = [], now + timedelta(seconds=settings.webhook_claim_seconds)
         for delivery, endpoint, event in rows:
             if endpoint.id in live:
                 delivery.claimed_by, delivery.claimed_until = holder, until
                 assert delivery.id is not None
-                jobs.append(Job(delivery.id, endpoint.url, endpoint.secret, event, delivery.attempts))
+                scopes = live[endpoint.id]
+                jobs.append(Job(delivery.id, endpoint.url, endpoint.secret, event, delivery.attempts, scopes))
             else:
                 delivery.status, delivery.last_error = DeliveryStatus.dead.value, "the endpoint was switched off"
                 delivery.claimed_by = delivery.claimed_until = None
         await session.commit()
         return jobs
-
-
-def message(event: OutboxEvent) -> str:
-    """The body, as Standard Webhooks lays it out: type, timestamp, data (ids, stages, dates only)."""
-    notification_id = str(event.notification_id) if event.notification_id else None
-    data = {"id": str(event.event_id), "notification_id": notification_id, "area": event.area_ods, **event.payload}
-    body = {"type": event.type, "timestamp": event.occurred_at.isoformat(), "data": data}
-    return json.dumps(body, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -105,7 +99,7 @@ async def send(client: httpx.AsyncClient, job: Job, settings: Settings, now: dat
         destination = await check_destination(job.url, settings.webhook_allowed_private_hosts)
     except RefusedDestination as exc:
         return Outcome(error=f"refused destination: {exc}"[:200])
-    body = message(job.event)
+    body = webhook_body(job.event, job.scopes)  # shaped now, by the client's scopes as they are now
     msg_id = str(job.event.event_id)
     headers = {
         "content-type": "application/json",

@@ -44,8 +44,8 @@ async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], now: datetime,
                     "created_at": now,
                 }
                 for event in events
-                for endpoint, areas, hears_actions in endpoints
-                if _wants(endpoint, areas, event, hears_actions)
+                for endpoint, areas, scopes in endpoints
+                if _wants(endpoint, areas, event, Scope.actions_read.value in scopes)
             ]
             if wanted:
                 await session.exec(insert(WebhookDelivery), params=wanted)
@@ -70,10 +70,10 @@ async def _locked_position(session: AsyncSession) -> FeedPosition | None:
     return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 
-async def live_endpoints(session: AsyncSession) -> list[tuple[WebhookEndpoint, frozenset[str], bool]]:
+async def live_endpoints(session: AsyncSession) -> list[tuple[WebhookEndpoint, frozenset[str], frozenset[str]]]:
     """Active endpoints of active clients that still hold `webhooks:manage`, each with the areas it
-    may hear about now (an area or scope withdrawn from the client stops its deliveries), and whether
-    its client holds `actions:read` (the action plan's events)."""
+    may hear about now (an area or scope withdrawn from the client stops its deliveries), and its client's
+    scopes now (`actions:read` for the action plan's events; app/events/views.py shapes the body by them)."""
     query = (
         select(WebhookEndpoint, IntegratorClient)
         .join(IntegratorClient, col(IntegratorClient.client_id) == col(WebhookEndpoint.client_id))
@@ -85,7 +85,7 @@ async def live_endpoints(session: AsyncSession) -> list[tuple[WebhookEndpoint, f
             continue
         granted = frozenset(client.areas)
         areas = granted & frozenset(endpoint.areas) if endpoint.areas else granted
-        found.append((endpoint, areas, Scope.actions_read.value in client.scopes))
+        found.append((endpoint, areas, frozenset(client.scopes)))
     return found
 
 

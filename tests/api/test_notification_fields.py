@@ -111,6 +111,52 @@ DEIDENTIFIED: dict[str, set[str]] = {
         "sla_state",
     }
 }
+# An integrator with notifications:read only: data minimisation, each further block null (docs/integrators.md).
+INTEGRATOR: dict[str, set[str]] = {
+    "": {
+        "id",
+        "area_ods",
+        "stage",
+        "review_route",
+        "closure_reason",
+        "version",
+        "nhs_number",
+        "notified_month",
+        "due_month",
+        "sla_state",
+        "flags",
+        "dates",
+        "identity",
+        "clinical",
+        "review",
+    }
+}
+# An integrator granted every further scope: each block filled in, and still only its own fields.
+INTEGRATOR_WIDE: dict[str, set[str]] = INTEGRATOR | {
+    "dates": {"notified_on", "received_at", "stage_changed_at", "sla", "hold_started_on", "hold_expected_end_on"},
+    "dates.sla": FULL["sla"],
+    "dates.sla.hold_adjusted": FULL["sla.hold_adjusted"],
+    "dates.sla.raw": FULL["sla.raw"],
+    "identity": {"person", "date_of_death", "age_at_death", "notifier", "national_data_opt_out"},
+    "identity.person": FULL["person"],
+    "identity.notifier": FULL["notifier"],
+    "clinical": {"place_of_death", "died_in_england", "cause_of_death", "dnacpr", "other_processes", "flags"},
+    "clinical.cause_of_death": FULL["death.cause_of_death"],
+    "clinical.cause_of_death.part_1[]": FULL["death.cause_of_death.part_1[]"],
+    "clinical.cause_of_death.part_2[]": FULL["death.cause_of_death.part_2[]"],
+    "clinical.dnacpr": FULL["death.dnacpr"],
+    "clinical.flags[]": {"id", "kind", "evidence", "open"},
+    "clinical.flags[].evidence": FULL["flags[].evidence"],
+    "review": {"reviewer_id", "care_providers", "focused_review", "hold"},
+    "review.focused_review": {"required", "reasons", "outstanding", "done"},
+    "review.hold": {"id", "reason", "reference", "stage_before"},
+}
+EXTRA_SCOPES = [
+    Scope.notifications_dates,
+    Scope.notifications_identity,
+    Scope.notifications_clinical,
+    Scope.notifications_review,
+]
 # Down's syndrome on MCCD I(b): the notification carries a bias flag with its evidence.
 FLAGGED: dict[str, Any] = {
     "death.cause_of_death.part_1": [{"text": "Bronchopneumonia", "icd10": "J18.0"}, {"text": "Down's syndrome"}],
@@ -142,6 +188,7 @@ async def setting(api, world):
         "coordinator": flow.coordinator.headers,
         "reviewer": flow.reviewer.headers,
         "integrator": await world.integrator(api, [Scope.notifications_read, Scope.notifications_write], ["15F"]),
+        "integrator_wide": await world.integrator(api, [Scope.notifications_read, *EXTRA_SCOPES], ["15F"]),
         "national": (await world.staff(Role.national)).headers,
         "admin": (await world.staff(Role.admin)).headers,
         "family": family,
@@ -151,7 +198,13 @@ async def setting(api, world):
 
 @pytest.mark.parametrize(
     ("caller", "expected"),
-    [("coordinator", FULL), ("reviewer", FULL), ("integrator", FULL), ("national", DEIDENTIFIED)],
+    [
+        ("coordinator", FULL),
+        ("reviewer", FULL),
+        ("integrator", INTEGRATOR),
+        ("integrator_wide", INTEGRATOR_WIDE),
+        ("national", DEIDENTIFIED),
+    ],
 )
 async def test_each_role_receives_exactly_its_fields(api, setting, caller, expected):
     _, case, callers = setting
@@ -163,6 +216,8 @@ async def test_each_role_receives_exactly_its_fields(api, setting, caller, expec
     assert [fields(item) for item in listed.json()["items"]] == [expected]
     if expected is FULL:
         assert one.json()["flags"] and one.json()["hold"]  # the nested shapes above were all really seen
+    if expected is INTEGRATOR_WIDE:
+        assert one.json()["clinical"]["flags"] and one.json()["review"]["hold"]
 
 
 @pytest.mark.parametrize("caller", ["family", "admin"])

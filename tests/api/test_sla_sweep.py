@@ -24,8 +24,8 @@ async def sweep_once(settings, clock):
 
 
 async def sla_events(api, world):
-    """The SLA events in the change feed (read with a token valid at the clock's time)."""
-    reader = await world.integrator(api, [Scope.events_read], ["15F"])
+    """The SLA events in the change feed (read with a token valid at the clock's time), with their days."""
+    reader = await world.integrator(api, [Scope.events_read, Scope.notifications_dates], ["15F"])
     response = await api.get("/events", params={"limit": 1000}, headers=reader)
     assert response.status_code == 200, response.text
     return [e for e in response.json()["items"] if e["type"].startswith("sla.")]

@@ -1,0 +1,116 @@
+"""The integrator client's view of a notification: data minimisation, widened only by scopes granted for it.
+
+`notifications:read` gives what keeping another system in step needs (NHS number, area, stage, months, the SLA
+state, flags as kinds). Each further block (days, identity, clinical detail, the review's working) needs its own
+scope, which a client is granted explicitly; the table is in docs/integrators.md, "Scopes".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.auth.policy import Scope
+from app.auth.service import Principal
+from app.flags.models import BiasFlag
+from app.flags.schemas import FlagEvidence
+from app.notifications.models import Notification
+from app.notifications.schemas import (
+    CauseOfDeath,
+    Dnacpr,
+    FlagWithEvidence,
+    FocusedReviewSummary,
+    HoldSummary,
+    IntegratorClinical,
+    IntegratorDates,
+    IntegratorIdentity,
+    IntegratorReview,
+    NotificationForIntegrator,
+    Notifier,
+    Person,
+)
+from app.reviews.models import Hold
+from app.reviews.service import focused_review
+from app.sla import service as sla
+from app.sla.clock import Sla
+
+
+def month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"  # strftime writes year 1 as "1"
+
+
+def _open(flag: BiasFlag) -> bool:
+    return flag.dismissed_at is None and flag.withdrawn_at is None
+
+
+def for_integrator(
+    principal: Principal, notification: Notification, holds: list[Hold], flags: list[BiasFlag], clocks: Sla | None
+) -> NotificationForIntegrator:
+    scopes = principal.scopes
+    current_hold = next((h for h in holds if h.ended_at is None), None)
+    return NotificationForIntegrator(
+        id=notification.id,
+        area_ods=notification.area_ods,
+        stage=notification.stage,
+        review_route=notification.review_route,
+        closure_reason=notification.closure_reason,
+        version=notification.version,
+        nhs_number=notification.nhs_number,
+        notified_month=month(notification.notified_on),
+        due_month=month(clocks.hold_adjusted.due_on) if clocks else None,
+        sla_state=clocks.hold_adjusted.state if clocks else None,
+        flags=sorted({f.kind for f in flags if _open(f)}),
+        dates=_dates(notification, current_hold, clocks) if Scope.notifications_dates in scopes else None,
+        identity=_identity(notification) if Scope.notifications_identity in scopes else None,
+        clinical=_clinical(notification, flags) if Scope.notifications_clinical in scopes else None,
+        review=_review(notification, current_hold) if Scope.notifications_review in scopes else None,
+    )
+
+
+def _dates(notification: Notification, hold: Hold | None, clocks: Sla | None) -> IntegratorDates:
+    return IntegratorDates(
+        notified_on=notification.notified_on,
+        received_at=notification.received_at,
+        stage_changed_at=notification.stage_changed_at,
+        sla=sla.sla_view(clocks) if clocks else None,
+        hold_started_on=hold.started_on if hold else None,
+        hold_expected_end_on=hold.expected_end_on if hold else None,
+    )
+
+
+def _identity(notification: Notification) -> IntegratorIdentity:
+    return IntegratorIdentity(
+        person=Person.model_validate(notification, from_attributes=True),
+        date_of_death=notification.date_of_death,
+        age_at_death=notification.age_at_death,
+        notifier=Notifier.model_validate(notification.notifier),
+        national_data_opt_out=notification.national_data_opt_out,
+    )
+
+
+def _clinical(notification: Notification, flags: list[BiasFlag]) -> IntegratorClinical:
+    dnacpr = None
+    if notification.dnacpr_in_place is not None or notification.dnacpr_rationale is not None:
+        dnacpr = Dnacpr(in_place=notification.dnacpr_in_place, rationale=notification.dnacpr_rationale)
+    return IntegratorClinical(
+        place_of_death=notification.place_of_death,
+        died_in_england=notification.died_in_england,
+        cause_of_death=CauseOfDeath.model_validate(notification.cause_of_death),
+        dnacpr=dnacpr,
+        other_processes=notification.other_processes,
+        flags=[
+            FlagWithEvidence(id=f.id, kind=f.kind, evidence=FlagEvidence.model_validate(f.evidence), open=_open(f))
+            for f in flags
+        ],
+    )
+
+
+def _review(notification: Notification, hold: Hold | None) -> IntegratorReview:
+    focused = focused_review(notification)
+    return IntegratorReview(
+        reviewer_id=notification.reviewer_id,
+        care_providers=notification.care_providers,
+        focused_review=FocusedReviewSummary(
+            required=focused.required, reasons=focused.reasons, outstanding=focused.outstanding, done=focused.done
+        ),
+        hold=HoldSummary.model_validate(hold, from_attributes=True) if hold else None,
+    )
