@@ -24,20 +24,6 @@ class RateLimitEvent(SQLModel, table=True):
     at: datetime = utc_field(index=True)
 
 
-async def retry_after(session: AsyncSession, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
-    """Seconds to wait when `limit` attempts under `key` fall in the last `window`; None when under it."""
-    await one_at_a_time(session, key)
-    since = now - window
-    query = select(func.count(), func.min(RateLimitEvent.at)).where(
-        RateLimitEvent.key == key, col(RateLimitEvent.at) > since
-    )
-    count, oldest = (await session.exec(query)).one()
-    if int(count) < limit:
-        return None
-    assert oldest is not None
-    return max(int((oldest + window - now).total_seconds()) + 1, 1)
-
-
 async def backoff(
     session: AsyncSession, key: str, free: int, window: timedelta, cap: timedelta, now: datetime
 ) -> int | None:
