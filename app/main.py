@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.sessionmaker = sessionmaker
     app.state.writer_turns = turns
     app.state.tokens = TokenService(settings, app.state.clock)
-    app.state.cursors = CursorCodec(settings.signing_key)
+    app.state.cursors = CursorCodec(settings.verification_keys)
     app.state.migration_head = head_revision(settings)
 
     install_problem_handlers(app, on_denied=record_denial, render_page=render_problem)

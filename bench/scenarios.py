@@ -125,7 +125,7 @@ def deep_pages(connection: psycopg.Connection[Any], actors: Actors, count: int, 
     rows = connection.execute("SELECT id, notified_on FROM notification ORDER BY random() LIMIT %s", (count,))
     headers = actors.headers(user(actors.national), reference=False)
     requests = []
-    cursors = CursorCodec(actors.settings.signing_key)
+    cursors = CursorCodec(actors.settings.verification_keys)
     for notification_id, notified_on in rows:
         # The service's own cursor, as national oversight's list (by notified month) gives it.
         cursor = cursors.encode(["notified_month", notified_on.year * 100 + notified_on.month, str(notification_id)])

@@ -42,7 +42,7 @@ async def authenticate(
         raise Unauthenticated("A bearer token is required.")
     try:
         clock: Clock = request.app.state.clock
-        verified = tokens.verify(credentials.credentials)
+        verified = await tokens.verify(credentials.credentials)
         principal = await resolve_principal(session, verified, clock.now(), request.app.state.settings)
     except InvalidToken as exc:
         raise Unauthenticated(f"The bearer token was refused: {exc}.") from None

@@ -1,16 +1,20 @@
 """Bearer tokens, behind one small module (PyJWT; python-jose is unmaintained and unsafe by default).
 
 Two issuers, never one mixed allow-list of algorithms:
-- the service's own tokens: HS256 with the service secret, our issuer and audience;
-- optionally an external identity provider's (NHS CIS2 in production): RS256/ES256 keys from a JWKS
-  file, with its own issuer and audience, the key chosen by `kid` and the algorithm by the key's type.
-Every token must carry exp, iat, iss, aud and sub. Header-supplied keys (jwk, jku, x5u) are ignored
-and nothing is ever fetched.
+- the service's own tokens: HS256, our issuer and audience. Each carries the `kid` of the key that signed it:
+  the current LEDER_SECRET_KEY signs, and the keys it replaced (LEDER_PREVIOUS_SECRET_KEYS) still verify, so a
+  key can be rotated without signing everyone out;
+- optionally an external identity provider's (NHS CIS2 in production): RS256/ES256 public keys from its JWKS
+  URL through PyJWT's PyJWKClient (cached; fetched again for an unknown `kid`), with its own issuer and
+  audience, the key chosen by `kid` and the algorithm by the key's type.
+Every token must carry exp, iat, iss, aud and sub. Header-supplied keys (jwk, jku, x5u) are ignored, and only
+the configured JWKS URL is ever fetched.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import logging
 import math
 import uuid
 from dataclasses import dataclass
@@ -18,8 +22,8 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+import anyio
 import jwt
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from app.core.clock import Clock
 from app.core.config import Settings
@@ -44,17 +48,25 @@ class VerifiedToken:
     claims: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class _ExternalKey:
-    key: Any
-    algorithm: str
+# Only asymmetric keys, each with the one algorithm its type implies: an HS256 token can never be checked
+# against a provider's public key, and an RSA key never with PS256.
+_EXTERNAL_ALGORITHMS = {("RSA", "RS256"), ("EC", "ES256")}
+
+log = logging.getLogger("leder.auth")
+
+
+def key_id(secret: str) -> str:
+    """A service key's `kid`: names the key without revealing it (a hash of a long random value)."""
+    return hashlib.sha256(b"leder token key\0" + secret.encode()).hexdigest()[:16]
 
 
 class TokenService:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, jwks: jwt.PyJWKClient | None = None) -> None:
         self._settings = settings
         self._clock = clock
-        self._external_keys = _load_jwks(settings) if settings.oidc_jwks_file else {}
+        self._current_kid = key_id(settings.signing_key)
+        self._service_keys = {key_id(secret): secret for secret in settings.verification_keys}
+        self._jwks = jwks or (_jwks_client(settings) if settings.oidc_jwks_url else None)
 
     def issue(self, subject: str, ttl: timedelta, extra_claims: dict[str, Any] | None = None) -> str:
         now = self._clock.now()
@@ -68,35 +80,65 @@ class TokenService:
             "exp": int((now + ttl).timestamp()),
             "jti": uuid.uuid4().hex,
         }
-        return jwt.encode(claims, self._settings.signing_key, algorithm=SERVICE_ALGORITHM)
+        return jwt.encode(
+            claims,
+            self._settings.signing_key,
+            algorithm=SERVICE_ALGORITHM,
+            headers={"kid": self._current_kid},
+        )
 
-    def verify(self, token: str) -> VerifiedToken:
+    async def verify(self, token: str) -> VerifiedToken:
+        """Our own tokens are checked in the event loop; a provider's in a worker thread, because finding its
+        key may mean fetching the JWKS (PyJWKClient is synchronous)."""
+        alg, kid = self._header(token)
+        if alg == SERVICE_ALGORITHM:
+            return self._verify_service(token, kid)
+        return await anyio.to_thread.run_sync(self._verify_external, token, alg, kid)
+
+    def _header(self, token: str) -> tuple[Any, Any]:
         if len(token) > self._settings.token_max_bytes:
             raise InvalidToken("token too large")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise InvalidToken("malformed token") from None
-        alg = header.get("alg")
-        if alg == SERVICE_ALGORITHM:
-            return self._decode(
-                token,
-                self._settings.signing_key,
-                SERVICE_ALGORITHM,
-                self._settings.token_issuer,
-                self._settings.token_audience,
-                TokenIssuer.service,
-            )
-        kid = header.get("kid")
-        external = self._external_keys.get(kid) if isinstance(kid, str) else None
-        if external is None or alg != external.algorithm:
+        return header.get("alg"), header.get("kid")
+
+    def _verify_service(self, token: str, kid: Any) -> VerifiedToken:
+        if kid is None:
+            # Signed before tokens carried a kid: only the key in use then, the current one, can have signed it.
+            secret = self._settings.signing_key
+        elif not isinstance(kid, str) or kid not in self._service_keys:
+            raise InvalidToken("unsupported token")  # a retired key, or an external provider's kid with HS256
+        else:
+            secret = self._service_keys[kid]
+        return self._decode(
+            token,
+            secret,
+            SERVICE_ALGORITHM,
+            self._settings.token_issuer,
+            self._settings.token_audience,
+            TokenIssuer.service,
+        )
+
+    def _verify_external(self, token: str, alg: Any, kid: Any) -> VerifiedToken:
+        if self._jwks is None or not isinstance(kid, str) or not kid:
+            raise InvalidToken("unsupported token")
+        try:
+            key = self._jwks.get_signing_key(kid)
+        except jwt.PyJWKClientConnectionError:
+            log.warning("the identity provider's JWKS could not be fetched")
+            raise InvalidToken("the identity provider's keys are unavailable") from None
+        except jwt.PyJWTError:
+            raise InvalidToken("unsupported token") from None
+        if (key.key_type, key.algorithm_name) not in _EXTERNAL_ALGORITHMS or alg != key.algorithm_name:
             raise InvalidToken("unsupported token")
         assert self._settings.oidc_issuer
         assert self._settings.oidc_audience
         return self._decode(
             token,
-            external.key,
-            external.algorithm,
+            key.key,
+            key.algorithm_name,
             self._settings.oidc_issuer,
             self._settings.oidc_audience,
             TokenIssuer.external,
@@ -142,19 +184,12 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _load_jwks(settings: Settings) -> dict[str, _ExternalKey]:
-    """Public keys of the external identity provider, by kid. Symmetric keys are refused outright."""
-    assert settings.oidc_jwks_file is not None
-    document = json.loads(settings.oidc_jwks_file.read_text())
-    keys: dict[str, _ExternalKey] = {}
-    for jwk in document.get("keys", []):
-        kid, kty = jwk.get("kid"), jwk.get("kty")
-        if not kid:
-            raise ValueError("every key in the JWKS file needs a kid")
-        if kty == "RSA":
-            keys[kid] = _ExternalKey(RSAAlgorithm.from_jwk(jwk), "RS256")
-        elif kty == "EC" and jwk.get("crv") == "P-256":
-            keys[kid] = _ExternalKey(ECAlgorithm.from_jwk(jwk), "ES256")
-        else:
-            raise ValueError(f"JWKS key {kid}: only RSA and EC P-256 public keys are accepted")
-    return keys
+def _jwks_client(settings: Settings) -> jwt.PyJWKClient:
+    assert settings.oidc_jwks_url is not None
+    return jwt.PyJWKClient(
+        settings.oidc_jwks_url,
+        cache_jwk_set=True,
+        lifespan=settings.oidc_jwks_cache_seconds,
+        cooldown_duration=settings.oidc_jwks_refetch_cooldown_seconds,
+        timeout=settings.oidc_jwks_timeout_seconds,
+    )

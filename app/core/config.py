@@ -8,6 +8,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,7 +23,7 @@ class Environment(StrEnum):
 _WELL_KNOWN_SECRETS = {"changeme", "secret", "change-me-in-production", "development-secret"}
 _MIN_SECRET_BYTES = 32
 # Settings that may be given as a file's content (LEDER_<NAME>_FILE), as container platforms mount secrets.
-_SECRET_SETTINGS = ("secret_key", "audit_chain_key", "database_url")
+_SECRET_SETTINGS = ("secret_key", "previous_secret_keys", "audit_chain_key", "database_url")
 
 
 class ConfigurationError(RuntimeError):
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default is a SQLite file in the data directory.",
     )
     secret_key: SecretStr | None = None
+    # Key rotation: the keys LEDER_SECRET_KEY replaced, separated by commas or whitespace. They still verify
+    # tokens (and decrypt page cursors) until those expire; only the current key signs (docs/operations.md).
+    previous_secret_keys: SecretStr | None = None
     token_issuer: str = "leder"  # noqa: S105
     token_audience: str = "leder-api"  # noqa: S105
     token_default_ttl_seconds: int = Field(default=8 * 3600, gt=0)
@@ -51,9 +55,15 @@ class Settings(BaseSettings):
     client_token_ttl_seconds: int = Field(default=3600, gt=0)
     token_leeway_seconds: int = Field(default=30, ge=0, le=300)
     token_max_bytes: int = Field(default=4096, ge=512)
-    oidc_jwks_file: Path | None = None
+    # An external identity provider (NHS CIS2 in production): its JWKS endpoint, fetched by PyJWT's
+    # PyJWKClient and cached; a token naming a key not in the cache fetches the set again, at most once per
+    # cool-down, so the provider can rotate its keys without us.
+    oidc_jwks_url: str | None = None
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
+    oidc_jwks_cache_seconds: int = Field(default=300, ge=1, le=24 * 3600)
+    oidc_jwks_refetch_cooldown_seconds: int = Field(default=30, ge=0, le=3600)
+    oidc_jwks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # A family's code works for the life of the review, until revoked, reissued, or this many days after the
     # review completes or is excluded. Sessions end after an idle spell or an absolute limit, or at sign-out.
     family_access_days_after_review: int = Field(default=90, ge=1, le=3650)
@@ -145,9 +155,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _external_idp_complete(self) -> Settings:
-        parts = (self.oidc_jwks_file, self.oidc_issuer, self.oidc_audience)
+        parts = (self.oidc_jwks_url, self.oidc_issuer, self.oidc_audience)
         if any(parts) and not all(parts):
-            raise ValueError("LEDER_OIDC_JWKS_FILE, LEDER_OIDC_ISSUER and LEDER_OIDC_AUDIENCE go together")
+            raise ValueError("LEDER_OIDC_JWKS_URL, LEDER_OIDC_ISSUER and LEDER_OIDC_AUDIENCE go together")
+        if self.oidc_jwks_url and urlsplit(self.oidc_jwks_url).scheme not in ("https", "http"):
+            raise ValueError("LEDER_OIDC_JWKS_URL must be an https:// URL")
         return self
 
     @property
@@ -160,7 +172,9 @@ class Settings(BaseSettings):
 
     def check_startable(self) -> None:
         """Refuse unsafe defaults before the service starts: raises ConfigurationError naming the setting."""
-        _ = self.signing_key
+        _ = self.verification_keys
+        if self.is_production and self.oidc_jwks_url and not self.oidc_jwks_url.startswith("https://"):
+            raise ConfigurationError("LEDER_OIDC_JWKS_URL must be an https:// URL in production")
         if self.is_production and not self.database_url and not self.allow_sqlite_in_production:
             raise ConfigurationError(
                 "LEDER_DATABASE_URL is required when LEDER_ENVIRONMENT=production "
@@ -207,6 +221,20 @@ class Settings(BaseSettings):
         if self.is_production:
             raise ConfigurationError("LEDER_SECRET_KEY is required when LEDER_ENVIRONMENT=production")
         return _load_or_create_secret(self.data_dir / "secret_key")
+
+    @cached_property
+    def verification_keys(self) -> list[str]:
+        """The current signing key, then the previous ones (LEDER_PREVIOUS_SECRET_KEYS), newest first."""
+        previous = self.previous_secret_keys.get_secret_value() if self.previous_secret_keys else ""
+        keys = [self.signing_key]
+        for key in previous.replace(",", " ").split():
+            if self.is_production and (len(key.encode()) < _MIN_SECRET_BYTES or key.lower() in _WELL_KNOWN_SECRETS):
+                raise ConfigurationError(
+                    f"each of LEDER_PREVIOUS_SECRET_KEYS must be a random value of at least {_MIN_SECRET_BYTES} bytes"
+                )
+            if key not in keys:
+                keys.append(key)
+        return keys
 
 
 def ensure_private_dir(path: Path) -> None:

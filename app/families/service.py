@@ -140,7 +140,7 @@ async def sign_out(session: AsyncSession, principal: Principal, now: datetime) -
 async def sign_out_token(session: AsyncSession, tokens: TokenService, token: str | None, now: datetime) -> None:
     """The pages' sign-out: end the session the cookie names, if it is one of ours and still open."""
     try:
-        verified = tokens.verify(token) if token else None
+        verified = await tokens.verify(token) if token else None
     except InvalidToken:
         return
     if verified is None or not verified.subject.startswith(FAMILY_SUBJECT):

@@ -15,6 +15,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from app.auth.policy import Role, Scope
 from app.main import create_app
 from tests.conftest import TEST_SECRET, make_settings
+from tests.jwks_server import JwksServer
 
 
 def _b64(data: dict) -> str:
@@ -170,24 +171,23 @@ async def test_a_role_change_takes_effect_without_a_new_token(api, world, coordi
     assert admin_only.status_code == 403
 
 
-# The external identity provider (NHS CIS2 in production): RS256 and ES256 keys from a JWKS file.
+# The external identity provider (NHS CIS2 in production): RS256 and ES256 keys from its JWKS URL.
 
 
 @pytest.fixture
-def identity_provider(tmp_path, settings, clock):
+def identity_provider(settings, clock):
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ec_key = ec.generate_private_key(ec.SECP256R1())
     rsa_jwk = json.loads(RSAAlgorithm.to_jwk(rsa_key.public_key())) | {"kid": "rsa-1"}
     ec_jwk = json.loads(ECAlgorithm.to_jwk(ec_key.public_key())) | {"kid": "ec-1"}
-    jwks = tmp_path / "jwks.json"
-    jwks.write_text(json.dumps({"keys": [rsa_jwk, ec_jwk]}))
-    external = make_settings(
-        settings.data_dir,
-        oidc_jwks_file=jwks,
-        oidc_issuer="https://idp.example",
-        oidc_audience="leder-client",
-    )
-    return {"settings": external, "rsa": rsa_key, "ec": ec_key, "rsa_jwk": rsa_jwk}
+    with JwksServer({"keys": [rsa_jwk, ec_jwk]}) as server:
+        external = make_settings(
+            settings.data_dir,
+            oidc_jwks_url=server.url,
+            oidc_issuer="https://idp.example",
+            oidc_audience="leder-client",
+        )
+        yield {"settings": external, "rsa": rsa_key, "ec": ec_key, "rsa_jwk": rsa_jwk, "server": server}
 
 
 @pytest.fixture
