@@ -135,6 +135,10 @@ class FamilySummaryPublic(BaseModel):
 
     text: str
     released_on: Day
+    actions_agreed: int = Field(
+        description="How many actions the review agreed for local services to improve care (the local team "
+        "follows them up in its action plan). What they are is not shown here: they name services and staff."
+    )
 
 
 class StaffSummaryPublic(BaseModel):

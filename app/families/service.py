@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.actions.models import PlanAction
 from app.areas import contact as area_contact
 from app.areas.models import Area
 from app.audit import service as audit
@@ -372,7 +373,12 @@ async def summary_for_family(session: AsyncSession, ctx: Context) -> FamilySumma
         session, principal=principal, action=Action.family_summary_read.value, outcome="allowed", at=ctx.now,
         object_type="notification", object_ids=[str(principal.notification_id)],
     )  # fmt: skip
-    return FamilySummaryPublic(text=summary.text, released_on=uk_date(summary.released_at))
+    agreed = await session.scalar(
+        select(func.count())
+        .select_from(PlanAction)
+        .where(col(PlanAction.notification_id) == principal.notification_id, col(PlanAction.source_index).is_not(None))
+    )
+    return FamilySummaryPublic(text=summary.text, released_on=uk_date(summary.released_at), actions_agreed=agreed or 0)
 
 
 async def release_summary(session: AsyncSession, ctx: Context, notification: Notification, text: str) -> FamilySummary:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from app.auth.policy import Role, Scope
@@ -45,7 +46,7 @@ async def test_a_family_who_asked_reads_the_released_summary_of_the_completed_re
     assert (await api.get("/family/review", headers=family)).json()["summary_available"] is True
     read = await api.get("/family/summary", headers=family)
     assert read.status_code == 200
-    assert read.json() == {"text": SUMMARY["text"], "released_on": "2025-03-17"}
+    assert read.json() == {"text": SUMMARY["text"], "released_on": "2025-03-17", "actions_agreed": 0}
 
     corrected = await release(api, flow, case, {"text": "A corrected summary."})
     assert corrected.status_code == 200
@@ -142,3 +143,24 @@ async def test_there_is_no_summary_to_ask_for_when_the_death_is_not_reviewed(api
     assert excluded.status_code == 200
     refused = await api.put("/family/summary-preference", json={"wants_summary": True}, headers=family)
     assert refused.status_code == 409
+
+
+async def test_the_summary_says_how_many_actions_the_review_agreed_never_what_they_are(api, flow):
+    from tests.api.test_action_plan import TWO_ACTIONS, signed_off
+    from tests.api.test_family_pages import PAGES, sign_in
+
+    case = await signed_off(flow, TWO_ACTIONS)
+    code = (await invite(api, flow, case))["code"]
+    family = await session_for(api, code)
+    await api.put("/family/summary-preference", json={"wants_summary": True}, headers=family)
+    assert (await release(api, flow, case)).status_code == 200
+    read = (await api.get("/family/summary", headers=family)).json()
+    assert read["actions_agreed"] == 2
+    assert "Riverside" not in str(read) and "pathway" not in str(read)  # the plan's text stays with staff
+
+    async with httpx.AsyncClient(transport=api._transport, base_url="https://testserver") as browser:
+        await sign_in(browser, code)
+        page = await browser.get(f"{PAGES}/summary")
+    assert page.status_code == 200
+    assert "The review agreed 2 actions for local" in page.text
+    assert "Riverside" not in page.text
