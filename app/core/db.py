@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -25,8 +27,20 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 READ_ONLY_OPTION = "leder_read_only"
 
 
+def json_loads(text: str | bytes) -> Any:
+    """JSON columns as they are read: orjson, several times faster than the standard library (a list of 50
+    decodes some 250 values). A value orjson refuses (NaN, which json.dumps writes) falls back to json."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"hide_parameters": True}  # keep personal data out of error messages and logs
+    kwargs: dict[str, Any] = {
+        "hide_parameters": True,  # keep personal data out of error messages and logs
+        "json_deserializer": json_loads,
+    }
     if not settings.is_sqlite:
         # No pool_pre_ping: it costs every request a round trip. Connections that died while the database
         # was away fail on their first use instead; SQLAlchemy then discards every pooled connection as old

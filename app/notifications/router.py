@@ -13,6 +13,7 @@ from app.core.cursors import MAX_CURSOR_LENGTH
 from app.core.db import SessionDep
 from app.core.errors import invalid_field, problem_responses
 from app.core.etag import etag
+from app.core.responses import json_response
 from app.idempotency import service as idempotency
 from app.notifications import batch, periods, service
 from app.notifications.batch import BatchCreate, BatchResult
@@ -144,7 +145,7 @@ async def list_notifications(
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the page before.")
     ] = None,
-) -> NotificationPage:
+) -> Response:
     """The notifications the caller may see, a page at a time.
 
     For a coordinator's day: `unallocated=true` (the oldest first), `sla_state=at_risk&sort=due`
@@ -179,7 +180,7 @@ async def list_notifications(
     related = await service.load_related(session, [row.id for row in rows])
     today = uk_date(now)
     items = service.to_views(principal, rows, related, today, at_risk_days)
-    return NotificationPage(items=items, next_cursor=next_cursor)
+    return json_response(NotificationPage(items=items, next_cursor=next_cursor))
 
 
 @router.get("/{notification_id}", response_model=NotificationView, responses=problem_responses(401, 403, 404, 422))
@@ -189,15 +190,14 @@ async def get_notification(
     session: SessionDep,
     clock: ClockDep,
     request: Request,
-    response: Response,
-) -> NotificationView:
+) -> Response:
     """One notification, with its `ETag`. A record the caller may not see answers 404, exactly like
     one that does not exist."""
     now = clock.now()
     notification = await service.get_notification(session, principal, notification_id, now, Action.notification_read)
     related = (await service.load_related(session, [notification.id]))[notification.id]
-    response.headers["ETag"] = etag(notification.version)
-    return service.to_view(principal, notification, related, uk_date(now), _at_risk_days(request))
+    view = service.to_view(principal, notification, related, uk_date(now), _at_risk_days(request))
+    return json_response(view, headers={"ETag": etag(notification.version)})
 
 
 def _at_risk_days(request: Request) -> int:
