@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 
 # No `_created` series beside every counter and histogram: Prometheus does not need them (it sees resets
 # itself) and they would double what each scrape carries. A switch for the whole process, set on import.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 WEBHOOK_DELIVERIES = Counter(
     "leder_webhook_deliveries",
