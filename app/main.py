@@ -48,10 +48,10 @@ Case management for LeDeR reviews: the mortality reviews of people with a learni
 autistic people in England. Deaths are notified, allocated to a reviewer, reviewed in stages and
 signed off within six months of notification.
 
-Every endpoint needs a bearer token except `/health/*`, `/auth/token` and `/family/session`; `/metrics`
-takes a token of its own. Errors
-are RFC 9457 `application/problem+json`; quote the `request_id` when reporting one. Bereaved families
-use the web pages at `/for-families` (not part of this API).
+Every endpoint needs a bearer token except `/health/*`, `/auth/token` and `/family/session`
+(`/metrics` takes a token of its own). Errors are RFC 9457 `application/problem+json`; quote the
+`request_id` when reporting one. Bereaved families use the web pages at `/for-families` (not part
+of this API).
 """
 
 

@@ -25,7 +25,7 @@ router = APIRouter(tags=["metrics"])
         **problem_responses(401, 404),
     },
 )
-async def metrics(request: Request) -> Response:
+async def read_metrics(request: Request) -> Response:
     """This process's metrics for Prometheus: requests by route template and status, the outbox backlog,
     webhook outcomes, SLA sweeps, database connections (docs/operations.md lists them).
 
