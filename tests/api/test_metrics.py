@@ -7,7 +7,9 @@ compare before and after.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
 from datetime import timedelta
 
 import httpx
@@ -22,11 +24,12 @@ from app.core.db import create_sessionmaker
 from app.main import create_app
 from app.metrics.process import SLA_SWEEP_SECONDS
 from app.metrics.service import worker_registry
+from app.worker.runner import Worker
 from tests.api.test_webhooks import HOOK, Receiver, register, work
 from tests.conftest import make_settings
 from tests.workflow import Flow
 
-TOKEN = "metrics-token-0123456789abcdefghijklmnopqrstuv"  # noqa: S105
+TOKEN = "metrics-token-0123456789abcdefghijklmnopqrstuv"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
@@ -53,7 +56,8 @@ async def test_requests_are_counted_by_route_template_and_status_never_by_url(ap
     flow = await Flow.start(api, world)
     case = await flow.notify()
     await flow.get(case)
-    assert (await api.get(f"/notifications/{case.id}?nhs_number=9434765919", headers=flow.coordinator.headers)).is_success
+    queried = await api.get(f"/notifications/{case.id}?nhs_number=9434765919", headers=flow.coordinator.headers)
+    assert queried.is_success
     assert (await api.get(f"/notifications/{case.id}/no-such-thing")).status_code == 404
     assert (await api.request("BREW", "/health/live")).status_code == 405
 
@@ -204,7 +208,8 @@ async def test_in_development_a_token_once_set_is_needed_too(settings, clock, tm
 
 def test_production_refuses_a_guessable_metrics_token(tmp_path):
     for weak in ("changeme", "x" * 31):
-        settings = make_settings(tmp_path, environment="production", allow_sqlite_in_production=True, metrics_token=weak)
+        production = {"environment": "production", "allow_sqlite_in_production": True}
+        settings = make_settings(tmp_path, **production, metrics_token=weak)
         with pytest.raises(ConfigurationError, match="LEDER_METRICS_TOKEN"):
             settings.check_startable()
 
@@ -222,3 +227,30 @@ async def test_the_workers_registry_has_its_counters_and_pool(settings):
     assert {"leder_webhook_deliveries", "leder_sla_sweep_duration_seconds", "leder_db_pool_size"} <= names
     assert SLA_SWEEP_SECONDS._name in names
     await engine.dispose()
+
+
+async def test_the_worker_serves_its_metrics_on_its_port_only_when_asked(settings, clock):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.worker_metrics_port = port
+    worker = Worker(settings, clock, Receiver().client())
+    running = asyncio.create_task(worker.run())
+    response = None
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):  # until the worker has started its server
+                try:
+                    response = await client.get(f"http://127.0.0.1:{port}/metrics")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.05)
+    finally:
+        worker.stop()
+        await running
+    assert response is not None and response.status_code == 200
+    assert "leder_sla_sweep_duration_seconds_count" in response.text
+    assert 'leder_webhook_deliveries_total{outcome="delivered"}' in response.text
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.ConnectError):  # stopped with the worker
+            await client.get(f"http://127.0.0.1:{port}/metrics")
