@@ -33,6 +33,8 @@ from app.families.router import concerns_router, family_router, messages_router,
 from app.families.web import render_problem
 from app.findings.router import router as findings_router
 from app.health.router import router as health_router
+from app.metrics.router import router as metrics_router
+from app.metrics.service import AppMetrics
 from app.notifications.router import router as notifications_router
 from app.reports.router import population_router
 from app.reports.router import router as reports_router
@@ -46,9 +48,10 @@ Case management for LeDeR reviews: the mortality reviews of people with a learni
 autistic people in England. Deaths are notified, allocated to a reviewer, reviewed in stages and
 signed off within six months of notification.
 
-Every endpoint needs a bearer token except `/health/*`, `/auth/token` and `/family/session`. Errors
-are RFC 9457 `application/problem+json`; quote the `request_id` when reporting one. Bereaved families
-use the web pages at `/for-families` (not part of this API).
+Every endpoint needs a bearer token except `/health/*`, `/auth/token` and `/family/session`
+(`/metrics` takes a token of its own). Errors are RFC 9457 `application/problem+json`; quote the
+`request_id` when reporting one. Bereaved families use the web pages at `/for-families` (not part
+of this API).
 """
 
 
@@ -98,12 +101,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.tokens = TokenService(settings, app.state.clock)
     app.state.cursors = CursorCodec(settings.verification_keys)
     app.state.migration_head = head_revision(settings)
+    app.state.metrics = AppMetrics(engine, sessionmaker)
 
     install_problem_handlers(app, on_denied=record_denial, render_page=render_problem)
     app.state.before_commit = audit_read
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, clock=app.state.clock)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        clock=app.state.clock,
+        observe=app.state.metrics.http.observe,
+    )
     routers = (
         health_router,
+        metrics_router,
         auth_router,
         areas_router,
         users_router,
@@ -126,7 +136,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         population_router,
     )
     for router in routers:
-        # Every route but the health checks (which declare their own) uses the database, so may answer 503.
-        app.include_router(router, responses=None if router is health_router else unavailable_responses())
+        # Every route but the health checks and metrics (which answer without the database) may answer 503.
+        own = router in (health_router, metrics_router)
+        app.include_router(router, responses=None if own else unavailable_responses())
     install_openapi(app)
     return app

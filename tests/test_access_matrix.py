@@ -50,6 +50,7 @@ EXPECTED_TABLE = """
                                                                                       none  coord  revwr  natnl  admin  integ family  c_14L  rev_2  i_14L
 GET /health/live                                                                       200    200    200    200    200    200    200    200    200    200
 GET /health/ready                                                                      200    200    200    200    200    200    200    200    200    200
+GET /metrics                                                                           200    200    200    200    200    200    200    200    200    200
 POST /auth/token                                                                       422    422    422    422    422    422    422    422    422    422
 GET /areas                                                                             401    200    200    200    200    200    403    200    200    200
 GET /areas/{ods_code}/contact                                                             401    200    403    403    200    403    403    403    403    403

@@ -23,6 +23,7 @@ from tests.workflow import Flow
 NOT_AUDITED = {
     "/health/live": "no data",
     "/health/ready": "no data",
+    "/metrics": "no data: counts, ages and route templates (tests/api/test_metrics.py checks for ids)",
     "/areas": "reference data: area codes and names (UNAUDITED_READS)",
     "/areas/{ods_code}/population": "reference data: an area's population by ethnic group (UNAUDITED_READS)",
     "/openapi.json": "the API's description",

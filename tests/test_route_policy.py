@@ -11,6 +11,7 @@ from app.main import create_app
 PUBLIC = {
     "/health/live",
     "/health/ready",
+    "/metrics",  # a token of its own (LEDER_METRICS_TOKEN), not a role's; tests/api/test_metrics.py
     "/auth/token",
     "/family/session",
     # The family pages' own front door: the code form, signing in and out, the stylesheet.

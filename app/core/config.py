@@ -23,7 +23,7 @@ class Environment(StrEnum):
 _WELL_KNOWN_SECRETS = {"changeme", "secret", "change-me-in-production", "development-secret"}
 _MIN_SECRET_BYTES = 32
 # Settings that may be given as a file's content (LEDER_<NAME>_FILE), as container platforms mount secrets.
-_SECRET_SETTINGS = ("secret_key", "previous_secret_keys", "audit_chain_key", "database_url")
+_SECRET_SETTINGS = ("secret_key", "previous_secret_keys", "audit_chain_key", "database_url", "metrics_token")
 
 
 class ConfigurationError(RuntimeError):
@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     # Optional key for the audit chain's hashes (HMAC-SHA256): without it, anyone who can write to the
     # database can recompute the chain; with it, only holders of the key can (app/audit/chain.py).
     audit_chain_key: SecretStr | None = None
+    # GET /metrics (Prometheus): with a token, only to `Authorization: Bearer <token>`; without one, open in
+    # development and 404 in production. The worker serves its own on this port when set (no token there:
+    # keep the port on the private network); unset, it counts but serves nothing.
+    metrics_token: SecretStr | None = None
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, gt=0)
 
@@ -175,6 +180,12 @@ class Settings(BaseSettings):
         _ = self.verification_keys
         if self.is_production and self.oidc_jwks_url and not self.oidc_jwks_url.startswith("https://"):
             raise ConfigurationError("LEDER_OIDC_JWKS_URL must be an https:// URL in production")
+        if self.is_production and self.metrics_token is not None:
+            token = self.metrics_token.get_secret_value()
+            if len(token.encode()) < _MIN_SECRET_BYTES or token.lower() in _WELL_KNOWN_SECRETS:
+                raise ConfigurationError(
+                    f"LEDER_METRICS_TOKEN must be a random value of at least {_MIN_SECRET_BYTES} bytes"
+                )
         if self.is_production and not self.database_url and not self.allow_sqlite_in_production:
             raise ConfigurationError(
                 "LEDER_DATABASE_URL is required when LEDER_ENVIRONMENT=production "

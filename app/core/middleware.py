@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +42,10 @@ class _BodyTooLarge(Exception):
     pass
 
 
+# Told of every answered request: method, route template (None when no route matched), status, seconds.
+Observer = Callable[[str, str | None, int, float], None]
+
+
 class RequestContextMiddleware:
     """Outermost layer of the app.
 
@@ -48,10 +53,13 @@ class RequestContextMiddleware:
     only, because exception text can carry request values (names, NHS numbers).
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, clock: Clock | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, clock: Clock | None = None, observe: Observer | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.clock = clock or SystemClock()
+        self.observe = observe  # the request metrics (app/metrics/http.py), fed from the access log's values
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,18 +129,20 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
             request_today.reset(today_token)
 
-    @staticmethod
-    def _log(scope: Scope, status: int, started: float) -> None:
-        route = scope.get("route")
+    def _log(self, scope: Scope, status: int, started: float) -> None:
+        seconds = time.perf_counter() - started
         # The route template, not the URL: ids stay out of the access log's grouping, queries entirely.
-        path = getattr(route, "path", None) or "(unmatched)"
+        template: str | None = getattr(scope.get("route"), "path", None)
+        method: str = scope["method"]
+        if self.observe is not None:
+            self.observe(method, template, status, seconds)
         log.info(
             "request",
             extra={
-                "method": scope.get("method"),
-                "route": path,
+                "method": method,
+                "route": template or "(unmatched)",
                 "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "duration_ms": round(seconds * 1000, 1),
             },
         )
 

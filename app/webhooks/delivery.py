@@ -28,6 +28,7 @@ from standardwebhooks.webhooks import Webhook
 from app.core.config import Settings
 from app.events.models import OutboxEvent
 from app.events.views import webhook_body
+from app.metrics import process as metrics
 from app.webhooks.destinations import RefusedDestination, check_destination, pinned_request
 from app.webhooks.fanout import live_endpoints
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -67,7 +68,7 @@ async def claim(
         )
         rows = (await session.exec(due)).all()
         live = {endpoint.id: scopes for endpoint, _, scopes in await live_endpoints(session)}
-        jobs, until = [], now + timedelta(seconds=settings.webhook_claim_seconds)
+        jobs, until, switched_off = [], now + timedelta(seconds=settings.webhook_claim_seconds), 0
         for delivery, endpoint, event in rows:
             if endpoint.id in live:
                 delivery.claimed_by, delivery.claimed_until = holder, until
@@ -77,7 +78,9 @@ async def claim(
             else:
                 delivery.status, delivery.last_error = DeliveryStatus.dead.value, "the endpoint was switched off"
                 delivery.claimed_by = delivery.claimed_until = None
+                switched_off += 1
         await session.commit()
+        metrics.DEAD.inc(switched_off)
         return jobs
 
 
@@ -162,10 +165,13 @@ async def record(
     gone = outcome.status_code == 410
     if outcome.delivered:
         values |= {"status": DeliveryStatus.delivered.value, "delivered_at": now}
+        counter = metrics.DELIVERED
     elif gone or attempts >= settings.webhook_max_attempts:
         values |= {"status": DeliveryStatus.dead.value}
+        counter = metrics.DEAD
     else:
         values |= {"next_attempt_at": now + timedelta(seconds=next_delay(attempts, outcome, settings))}
+        counter = metrics.FAILED
     async with sessionmaker() as session:
         mine = await session.exec(
             update(WebhookDelivery)
@@ -182,6 +188,8 @@ async def record(
                 .execution_options(synchronize_session=False)
             )
         await session.commit()
+    if mine.rowcount == 1:  # counted as recorded: a claim that lapsed meanwhile is another worker's to count
+        counter.inc()
 
 
 async def deliver_due(

@@ -22,8 +22,10 @@ import signal
 import socket
 from dataclasses import asdict, astuple
 from datetime import timedelta
+from wsgiref.simple_server import WSGIServer
 
 import httpx
+from prometheus_client import start_http_server
 
 from app.actions.sweep import announce_overdue
 from app.audit.chain import chain_key, seal_pending
@@ -31,6 +33,8 @@ from app.core.clock import Clock, uk_date
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.events.relay import RelayTask
+from app.metrics.process import SLA_SWEEP_SECONDS
+from app.metrics.service import worker_registry
 from app.webhooks.delivery import deliver_due
 from app.webhooks.fanout import fan_out
 from app.worker import leases
@@ -75,10 +79,12 @@ class Worker:
         http = self.http or httpx.AsyncClient(follow_redirects=False)
         loop = asyncio.get_running_loop()
         result = SweepResult()
+        metrics_server = None
         try:
             await self._renew("another worker is running on this SQLite database", force=True)
             if not once:
                 self.relay.start()
+                metrics_server = self._serve_metrics()
             next_sweep = next_prune = loop.time()
             while not self.stopping.is_set():
                 self.deliveries_due.clear()
@@ -99,6 +105,9 @@ class Worker:
                     async with asyncio.timeout(self.settings.worker_poll_seconds):
                         await self.deliveries_due.wait()
         finally:
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
             await self.relay.stop()
             if self.http is None:
                 await http.aclose()
@@ -121,13 +130,24 @@ class Worker:
     async def _renew_between_chunks(self, _: SweepResult) -> None:
         await self._renew()
 
+    def _serve_metrics(self) -> WSGIServer | None:
+        """`LEDER_WORKER_METRICS_PORT`: this worker's counters and pool for Prometheus, from a thread of
+        prometheus_client's own (no token: the port belongs on the private network). Unset: nothing served."""
+        port = self.settings.worker_metrics_port
+        if port is None:
+            return None
+        server, _ = start_http_server(port, registry=worker_registry(self.engine))
+        log.info("worker metrics served", extra={"port": port})
+        return server
+
     async def _sweep(self) -> SweepResult:
         now = self.clock.now()
-        result = await sweep(
-            self.sessionmaker, uk_date(now), now, self.settings.sla_at_risk_days,
-            chunk_size=self.settings.worker_sweep_chunk, keep_going=lambda: not self.stopping.is_set(),
-            on_chunk=self._renew_between_chunks,
-        )  # fmt: skip
+        with SLA_SWEEP_SECONDS.time():
+            result = await sweep(
+                self.sessionmaker, uk_date(now), now, self.settings.sla_at_risk_days,
+                chunk_size=self.settings.worker_sweep_chunk, keep_going=lambda: not self.stopping.is_set(),
+                on_chunk=self._renew_between_chunks,
+            )  # fmt: skip
         log.info("sla sweep", extra={"changed": result.changed, "announced": result.announced})
         result.actions_announced = await announce_overdue(self.sessionmaker, uk_date(now), now)
         return result

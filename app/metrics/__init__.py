@@ -1,0 +1,1 @@
+"""Prometheus metrics: `GET /metrics` for each API process, and optionally the worker's own port."""
