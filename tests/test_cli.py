@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import os
 import re
@@ -46,7 +48,12 @@ def run(settings, monkeypatch):
         ["areas", "add"],
         ["users", "add"],
         ["users", "deactivate"],
+        ["users", "list"],
         ["clients", "add"],
+        ["clients", "list"],
+        ["clients", "rotate-secret"],
+        ["clients", "deactivate"],
+        ["areas", "list"],
         ["token", "issue"],
         ["demo"],
         ["backup"],
@@ -286,3 +293,150 @@ def test_users_add_offers_exactly_the_staff_roles(run):
     for role in ("coordinator", "reviewer", "national", "admin"):
         assert role in listed
     assert "integrator" not in listed
+
+
+def _call(settings, method: str, path: str, **kwargs) -> httpx.Response:
+    """One request to the service, as a client makes it (its own app: the CLI runs its own event loop)."""
+
+    async def go() -> httpx.Response:
+        application = create_app(settings)
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as api:
+                return await api.request(method, path, **kwargs)
+        finally:
+            await application.state.engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _token_request(settings, client_id: str, secret: str) -> httpx.Response:
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    return _call(settings, "POST", "/auth/token", data=form)
+
+
+def _without_request_id(response: httpx.Response) -> dict[str, object]:
+    return {k: v for k, v in response.json().items() if k != "request_id"}
+
+
+def _printed(result) -> dict[str, str]:
+    assert result.exit_code == 0, result.output
+    return dict(line.split("=", 1) for line in result.stdout.strip().splitlines())
+
+
+def _client(run) -> tuple[str, str]:
+    run("areas", "add", "--ods", "15F", "--name", "Leeds")
+    added = _printed(run("clients", "add", "--name", "ME office", "--scope", "notifications:read", "--area", "15F"))
+    return added["client_id"], added["client_secret"]
+
+
+def test_list_commands_print_the_rows_and_never_a_secret(run):
+    client_id, secret = _client(run)
+    run("areas", "add", "--ods", "03C", "--name", "Wakefield", "--region", "North East and Yorkshire")
+    ada = run(
+        "users", "add", "--role", "coordinator", "--area", "15F", "--name", "Ada", "--email", "ada@leder-test.org.uk"
+    )
+    bo = run("users", "add", "--role", "admin", "--name", "Bo", "--email", "bo@leder-test.org.uk").stdout.strip()
+    assert run("users", "deactivate", bo).exit_code == 0
+
+    areas = run("areas", "list")
+    assert areas.exit_code == 0, areas.output
+    assert areas.stdout.splitlines() == [
+        "ods_code  name       region",
+        "03C       Wakefield  North East and Yorkshire",
+        "15F       Leeds      -",
+    ]
+    assert json.loads(run("areas", "list", "--json").stdout) == [
+        {"ods_code": "03C", "name": "Wakefield", "region": "North East and Yorkshire"},
+        {"ods_code": "15F", "name": "Leeds", "region": None},
+    ]
+
+    users = run("users", "list")
+    assert users.exit_code == 0, users.output
+    lines = [line.split() for line in users.stdout.splitlines()]
+    assert lines == [
+        ["id", "role", "area", "status", "email"],
+        [ada.stdout.strip(), "coordinator", "15F", "active", "ada@leder-test.org.uk"],
+        [bo, "admin", "-", "deactivated", "bo@leder-test.org.uk"],
+    ]
+    active = json.loads(run("users", "list", "--active", "--json").stdout)
+    assert [u["email"] for u in active] == ["ada@leder-test.org.uk"]
+    assert set(active[0]) == {"id", "role", "area", "status", "email"}
+
+    for args in (["clients", "list"], ["clients", "list", "--json"]):
+        listed = run(*args)
+        assert listed.exit_code == 0, listed.output
+        assert client_id in listed.stdout
+        assert secret not in listed.output
+        assert hashlib.sha256(secret.encode()).hexdigest() not in listed.output
+        assert "secret" not in listed.output
+    assert json.loads(run("clients", "list", "--json").stdout) == [
+        {
+            "client_id": client_id,
+            "name": "ME office",
+            "status": "active",
+            "scopes": ["notifications:read"],
+            "areas": ["15F"],
+        }
+    ]
+
+
+def test_rotating_a_client_secret_refuses_the_old_one_at_once(run, settings):
+    client_id, old = _client(run)
+    assert _token_request(settings, client_id, old).status_code == 200
+    rotated = _printed(run("clients", "rotate-secret", client_id))
+    assert rotated["client_id"] == client_id
+    new = rotated["client_secret"]
+    assert new != old and len(new) >= 40
+    refused = _token_request(settings, client_id, old)
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
+    assert _token_request(settings, client_id, new).status_code == 200
+
+
+def test_a_deactivated_client_is_refused_its_tokens_and_new_ones(run, settings):
+    client_id, secret = _client(run)
+    token = _token_request(settings, client_id, secret).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert _call(settings, "GET", "/notifications", headers=bearer).status_code == 200
+    wrong_secret = _token_request(settings, client_id, "not-the-secret")
+
+    assert run("clients", "deactivate", client_id).stdout.strip() == "deactivated"
+    assert _call(settings, "GET", "/notifications", headers=bearer).status_code == 401
+    refused = _token_request(settings, client_id, secret)
+    # The same answer as a wrong secret: a refusal says nothing about which clients exist or are active.
+    assert (refused.status_code, _without_request_id(refused)) == (401, _without_request_id(wrong_secret))
+    listed = json.loads(run("clients", "list", "--json").stdout)
+    assert [c["status"] for c in listed] == ["deactivated"]
+    assert json.loads(run("clients", "list", "--active", "--json").stdout) == []
+
+
+def test_operators_changes_are_in_the_audit_trail(run, settings):
+    client_id, _ = _client(run)
+    admin = run("users", "add", "--role", "admin", "--name", "A", "--email", "adm@leder-test.org.uk").stdout.strip()
+    token = run("token", "issue", "--user", admin).stdout.strip()
+    assert run("clients", "rotate-secret", client_id).exit_code == 0
+    assert run("clients", "deactivate", client_id).exit_code == 0
+    response = _call(settings, "GET", "/audit", params={"actor": "cli"}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    rows = [(e["action"], e["object_type"], e["object_id"], e["outcome"]) for e in response.json()["items"]]
+    assert rows == [
+        ("area.create", "area", "15F", "allowed"),
+        ("client.create", "integrator_client", client_id, "allowed"),
+        ("user.create", "staff_user", admin, "allowed"),
+        ("client.rotate_secret", "integrator_client", client_id, "allowed"),
+        ("client.deactivate", "integrator_client", client_id, "allowed"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["clients", "rotate-secret", "lc_0000000000000000"], "error: No such client."),
+        (["clients", "deactivate", "lc_0000000000000000"], "error: No such client."),
+        (["users", "deactivate", "00000000-0000-0000-0000-000000000000"], "error: No such user."),
+    ],
+)
+def test_unknown_ids_are_one_line_and_a_non_zero_exit(run, args, message):
+    result = run(*args)
+    assert result.exit_code != 0
+    assert (result.stdout, result.stderr.strip()) == ("", message)

@@ -29,7 +29,11 @@ async def list_audit_events(
     notification_id: Annotated[uuid.UUID | None, Query(description="Rows about this notification.")] = None,
     actor: Annotated[
         str | None,
-        Query(max_length=80, pattern=r"^(user|client|family):[A-Za-z0-9_.-]+$", description="e.g. `user:ID`."),
+        Query(
+            max_length=80,
+            pattern=r"^((user|client|family):[A-Za-z0-9_.-]+|cli)$",
+            description="e.g. `user:ID`; `cli` for operators' `leder` commands.",
+        ),
     ] = None,
     at_from: Annotated[FilterMoment | None, Query(alias="from", description="At or after (with a zone).")] = None,
     at_to: Annotated[FilterMoment | None, Query(alias="to", description="Before (with a zone).")] = None,

@@ -13,7 +13,10 @@ class AuditEventView(BaseModel):
     id: int
     at: datetime
     request_id: str | None = Field(description="The `x-request-id` of the request that did it.")
-    actor: str | None = Field(description="`user:ID`, `client:ID` or `family:INVITATION_ID`; null if unknown.")
+    actor: str | None = Field(
+        description="`user:ID`, `client:ID`, `family:INVITATION_ID`, or `cli` (an operator's `leder` command);"
+        " null if unknown."
+    )
     role: str | None
     area: str | None = Field(description="The actor's area (ODS code), if they belong to one.")
     action: str = Field(description="The policy action, e.g. `notification.read`.")

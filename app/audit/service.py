@@ -35,13 +35,21 @@ async def record(
     at: datetime,
     object_type: str | None = None,
     object_ids: Iterable[str] = (),
+    actor: str | None = None,
 ) -> None:
-    """Add audit rows to the caller's transaction: one per object, or one if there is none.
+    """Add audit rows to the caller's transaction: one per object, or one if there is none. `actor` names
+    who acted when there is no principal (`cli`: the operator's command).
 
     A list page writes one row per notification on it: insert_rows copies them in (50 rows: 1.3 ms of CPU
     against 4.7 ms through the ORM's bulk insert, on this machine)."""
     rows = record_rows(
-        principal=principal, action=action, outcome=outcome, at=at, object_type=object_type, object_ids=object_ids
+        principal=principal,
+        action=action,
+        outcome=outcome,
+        at=at,
+        object_type=object_type,
+        object_ids=object_ids,
+        actor=actor,
     )
     await insert_rows(session, AuditEvent, rows)
     session.info[AUDITED] = True  # this transaction has its audit row: no generic one is needed (audit_read)
@@ -55,12 +63,13 @@ def record_rows(
     at: datetime,
     object_type: str | None = None,
     object_ids: Iterable[str] = (),
+    actor: str | None = None,
 ) -> list[dict[str, Any]]:
     """The rows `record` adds, as column values: for rows written many at a time (app/notifications/bulk.py)."""
     base = {
         "at": at,
         "request_id": request_id_var.get(),
-        "actor": principal.subject if principal else None,
+        "actor": principal.subject if principal else actor,
         "role": principal.role.value if principal else None,
         "area": principal.area if principal else None,
         "action": action,

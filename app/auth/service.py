@@ -6,11 +6,11 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
@@ -18,7 +18,7 @@ from app.auth.models import IntegratorClient
 from app.auth.policy import Role, Scope
 from app.auth.tokens import InvalidToken, TokenIssuer, TokenService, VerifiedToken
 from app.core.config import Settings
-from app.core.errors import invalid_field
+from app.core.errors import NotFound, invalid_field
 from app.families import sessions as family_sessions
 from app.families.models import FamilyInvitation
 from app.users.models import StaffUser
@@ -124,6 +124,12 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _new_secret() -> tuple[str, str]:
+    """A client secret (256 random bits) and the hash that is all we keep of it."""
+    secret = secrets.token_urlsafe(32)
+    return secret, _hash_secret(secret)
+
+
 async def create_client(
     session: AsyncSession, name: str, scopes: list[Scope], areas: list[str], now: datetime
 ) -> tuple[IntegratorClient, str]:
@@ -131,11 +137,11 @@ async def create_client(
     for ods in areas:
         if await session.get(Area, ods) is None:
             raise invalid_field("areas", "no such area")
-    secret = secrets.token_urlsafe(32)
+    secret, secret_sha256 = _new_secret()
     client = IntegratorClient(
         client_id=f"lc_{secrets.token_hex(8)}",
         name=name,
-        secret_sha256=_hash_secret(secret),
+        secret_sha256=secret_sha256,
         scopes=sorted(set(scopes)),
         areas=sorted(set(areas)),
         created_at=now,
@@ -143,6 +149,35 @@ async def create_client(
     session.add(client)
     await session.flush()
     return client, secret
+
+
+async def list_clients(session: AsyncSession) -> Sequence[IntegratorClient]:
+    return (await session.exec(select(IntegratorClient).order_by(col(IntegratorClient.created_at)))).all()
+
+
+async def get_client(session: AsyncSession, client_id: str) -> IntegratorClient:
+    client = await session.get(IntegratorClient, client_id)
+    if client is None:
+        raise NotFound("No such client.")
+    return client
+
+
+async def rotate_client_secret(session: AsyncSession, client_id: str) -> str:
+    """Replace the client's secret; the new one is returned once. The old one fails from this commit on
+    (no overlap); tokens already issued with it last until they expire, unless the client is deactivated."""
+    client = await get_client(session, client_id)
+    secret, client.secret_sha256 = _new_secret()
+    await session.flush()
+    return secret
+
+
+async def deactivate_client(session: AsyncSession, client_id: str) -> IntegratorClient:
+    """Its tokens are refused from the next request (client_principal reads `active` each time), and
+    POST /auth/token refuses it as it refuses a wrong secret."""
+    client = await get_client(session, client_id)
+    client.active = False
+    await session.flush()
+    return client
 
 
 class ClientAuthenticationFailed(Exception):
