@@ -26,21 +26,17 @@ from app.flags.models import BiasFlag
 from app.flags.schemas import FlagPublic
 from app.flags.service import flags_by_notification
 from app.idempotency import service as idempotency
-from app.notifications import intake, views
+from app.notifications import intake, stored, views
 from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
 from app.notifications.models import Notification
 from app.notifications.periods import months_only
 from app.notifications.recording import NewRows
 from app.notifications.rules import age_band
 from app.notifications.schemas import (
-    Death,
-    Dnacpr,
     NotificationCreate,
     NotificationDeidentified,
     NotificationPublic,
     NotificationView,
-    Notifier,
-    Person,
 )
 from app.reviews.models import Hold
 from app.reviews.schemas import HoldPublic
@@ -401,19 +397,10 @@ def to_view(
         age_at_death=notification.age_at_death,
         version=notification.version,
         sla=sla.sla_view(clocks) if clocks else None,
-        person=Person.model_validate(notification, from_attributes=True),
-        death=Death(
-            date_of_death=notification.date_of_death,
-            place_of_death=notification.place_of_death,
-            died_in_england=notification.died_in_england,
-            cause_of_death=notification.cause_of_death,
-            dnacpr=None
-            if notification.dnacpr_in_place is None and notification.dnacpr_rationale is None
-            else Dnacpr(in_place=notification.dnacpr_in_place, rationale=notification.dnacpr_rationale),
-            other_processes=notification.other_processes,
-        ),
+        person=stored.person(notification),
+        death=stored.death(notification),
         national_data_opt_out=notification.national_data_opt_out,
-        notifier=Notifier.model_validate(notification.notifier),
+        notifier=stored.notifier(notification),
         care_providers=notification.care_providers,
         ethnic_group=ETHNIC_GROUP[category],
         reviewer_id=notification.reviewer_id,

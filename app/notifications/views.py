@@ -13,10 +13,9 @@ from app.auth.policy import Scope
 from app.auth.service import Principal
 from app.flags.models import BiasFlag
 from app.flags.schemas import FlagEvidence
+from app.notifications import stored
 from app.notifications.models import Notification
 from app.notifications.schemas import (
-    CauseOfDeath,
-    Dnacpr,
     FlagWithEvidence,
     FocusedReviewSummary,
     HoldSummary,
@@ -25,8 +24,6 @@ from app.notifications.schemas import (
     IntegratorIdentity,
     IntegratorReview,
     NotificationForIntegrator,
-    Notifier,
-    Person,
 )
 from app.reviews.models import Hold
 from app.reviews.service import focused_review
@@ -79,24 +76,21 @@ def _dates(notification: Notification, hold: Hold | None, clocks: Sla | None) ->
 
 def _identity(notification: Notification) -> IntegratorIdentity:
     return IntegratorIdentity(
-        person=Person.model_validate(notification, from_attributes=True),
+        person=stored.person(notification),
         date_of_death=notification.date_of_death,
         age_at_death=notification.age_at_death,
-        notifier=Notifier.model_validate(notification.notifier),
+        notifier=stored.notifier(notification),
         national_data_opt_out=notification.national_data_opt_out,
     )
 
 
 def _clinical(notification: Notification, flags: list[BiasFlag]) -> IntegratorClinical:
-    dnacpr = None
-    if notification.dnacpr_in_place is not None or notification.dnacpr_rationale is not None:
-        dnacpr = Dnacpr(in_place=notification.dnacpr_in_place, rationale=notification.dnacpr_rationale)
     return IntegratorClinical(
         place_of_death=notification.place_of_death,
         died_in_england=notification.died_in_england,
-        cause_of_death=CauseOfDeath.model_validate(notification.cause_of_death),
-        dnacpr=dnacpr,
-        other_processes=notification.other_processes,
+        cause_of_death=stored.cause_of_death(notification),
+        dnacpr=stored.dnacpr(notification),
+        other_processes=stored.other_processes(notification),
         flags=[
             FlagWithEvidence(id=f.id, kind=f.kind, evidence=FlagEvidence.model_validate(f.evidence), open=_open(f))
             for f in flags
