@@ -101,8 +101,8 @@ def database_url(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
 
 
-def template_name(notifications: int) -> str:
-    return f"leder_bench_api_seed_{notifications}"
+def template_name(notifications: int, prefix: str = "leder_bench_api") -> str:
+    return f"{prefix}_seed_{notifications}"
 
 
 def _is_complete(admin: psycopg.Connection[tuple[object, ...]], name: str, notifications: int) -> bool:
@@ -112,9 +112,11 @@ def _is_complete(admin: psycopg.Connection[tuple[object, ...]], name: str, notif
     return row is not None and row[0] == _COMPLETE.format(n=notifications)
 
 
-def build_template(admin_url: str, notifications: int, *, rebuild: bool = False) -> tuple[str, float | None]:
+def build_template(
+    admin_url: str, notifications: int, *, rebuild: bool = False, prefix: str = "leder_bench_api"
+) -> tuple[str, float | None]:
     """The template database for this size, built if missing or incomplete; and the seconds building took."""
-    name = template_name(notifications)
+    name = template_name(notifications, prefix)
     url = database_url(admin_url, name)
     settings = Settings(database_url=url, secret_key=os.environ.get("LEDER_SECRET_KEY"))
     with psycopg.connect(admin_url, autocommit=True) as admin:

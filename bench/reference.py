@@ -1,13 +1,25 @@
-"""The reference: the same database work as the API's scenarios, in raw SQL, with nothing else.
+"""The reference: the same work as the API's scenarios, in raw SQL, with nothing else.
 
 A plain Starlette app on psycopg 3's asyncio driver (the API's driver), a fixed pool of connections (the
-API's size, LEDER_DB_POOL_SIZE), no ORM, no validation models, no tokens: the caller names itself in an
-`X-Bench-Actor` header (`user:<id>` or `client:<id>`). Each request runs, in one transaction, the
-statements the API issues for it (captured from SQLAlchemy's echo; listed in each handler), including
-the audit row(s), then answers the rows as JSON. What it reaches is the limit of this stack (uvicorn,
-asyncio, psycopg, PostgreSQL) on this machine, which bench/run.py sets beside the API's figures.
+API's size, LEDER_DB_POOL_SIZE), no ORM and no validation models. It does what the service must do for each
+request, step by step, so that the API's speed over its speed compares like with like:
 
-    BENCH_DATABASE_URL=postgresql://... .venv/bin/uvicorn bench.reference:create_app --factory --port 8101
+1. verify the bearer token with PyJWT as app/auth/tokens.py does (HS256, the key its `kid` names among the
+   service's current and previous secrets, issuer `leder`, audience `leder-api`, exp/iat/iss/aud/sub
+   required, the lifetime no longer than allowed);
+2. look up the caller named by `sub` (`user:<id>` in staff_user, `client:<id>` in integrator_client) and
+   refuse one that is unknown or inactive, or (for a client) lacks the scope the request needs;
+3. run, in one transaction, the statements the API issues (captured from SQLAlchemy's echo; listed in each
+   handler), scoped as app.notifications.service.readable_by scopes them (a coordinator's area, a reviewer's
+   allocation, a client's areas, everything for national oversight), including the audit row(s);
+4. commit and answer the rows as JSON.
+
+What it reaches is the limit of this stack (uvicorn, asyncio, psycopg, PostgreSQL) on this machine, which
+bench/run.py and bench/inprocess.py set beside the API's figures. It reads the same LEDER_* settings as the
+service (LEDER_SECRET_KEY, LEDER_PREVIOUS_SECRET_KEYS) and BENCH_DATABASE_URL:
+
+    BENCH_DATABASE_URL=postgresql://... LEDER_SECRET_KEY=... \
+        .venv/bin/uvicorn bench.reference:create_app --factory --port 8101
 """
 
 from __future__ import annotations
@@ -18,9 +30,11 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import jwt
 import psycopg
 from psycopg.rows import dict_row
 from starlette.applications import Starlette
@@ -28,10 +42,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from app.auth.tokens import key_id
 from app.core.clock import uk_date
+from app.core.config import Settings
+from app.core.cursors import CursorCodec
 from app.sla.clock import STANDARD_MONTHS, add_months
 
 OPEN_STAGES = ("notified", "allocated", "initial_review", "focused_review", "awaiting_sign_off", "on_hold")
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+READ_SCOPE, WRITE_SCOPE = "notifications:read", "notifications:write"
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 
 STAFF_USER = (
@@ -50,6 +69,8 @@ LIVE_DUE = (
     "CASE WHEN sla_paused_since_ordinal IS NULL THEN sla_due_ordinal "
     "ELSE sla_due_ordinal + (%(today)s - sla_paused_since_ordinal) END"
 )
+# National oversight's order (app.notifications.service._NOTIFIED_MONTH): by notified month, then id.
+NOTIFIED_MONTH = "(EXTRACT(year FROM notified_on) * 100 + EXTRACT(month FROM notified_on))"
 AUDIT = (
     "INSERT INTO audit_event (at, request_id, actor, role, area, action, object_type, object_id, outcome) "
     "VALUES (%(at)s, %(request_id)s, %(actor)s, %(role)s, %(area)s, %(action)s, 'notification', %(object_id)s, "
@@ -63,6 +84,98 @@ FLAGS = (
     "SELECT id, notification_id, kind, evidence, raised_at, dismissed_at, dismissed_by, dismissal_reason, withdrawn_at "
     "FROM bias_flag WHERE notification_id = ANY(%s) ORDER BY raised_at, id"
 )
+
+
+class Refused(Exception):
+    """The request may not go on: answered with this status and a short reason (never token content)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class Tokens:
+    """The service's token check (app/auth/tokens.py, service tokens only), in a few lines of PyJWT."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.keys = {key_id(secret): secret for secret in settings.verification_keys}
+        self.current = settings.signing_key
+        self.issuer, self.audience = settings.token_issuer, settings.token_audience
+        self.leeway, self.max_ttl = settings.token_leeway_seconds, settings.token_max_ttl_seconds
+        self.max_bytes = settings.token_max_bytes
+
+    def verify(self, authorization: str | None) -> dict[str, Any]:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token or len(token) > self.max_bytes:
+            raise Refused(401, "a bearer token is required")
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            secret = self.current if kid is None else self.keys[kid]
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                secret,
+                algorithms=["HS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except (jwt.PyJWTError, KeyError, TypeError):
+            raise Refused(401, "invalid token") from None
+        if not isinstance(claims["sub"], str) or claims["exp"] - claims["iat"] > self.max_ttl:
+            raise Refused(401, "invalid token")
+        return claims
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    role: str
+    area: str | None = None
+    user_id: uuid.UUID | None = None
+    client_areas: tuple[str, ...] = ()
+    scopes: frozenset[str] = frozenset()
+
+
+async def caller(request: Request, connection: Connection, roles: set[str], scope: str) -> Caller:
+    """Steps 1 and 2: the verified token's subject, as the database says it is now."""
+    tokens: Tokens = request.app.state.tokens
+    claims = tokens.verify(request.headers.get("authorization"))
+    kind, _, ident = claims["sub"].partition(":")
+    if kind == "user":
+        try:
+            user_id = uuid.UUID(ident)
+        except ValueError:
+            raise Refused(401, "invalid token") from None
+        user = await (await connection.execute(STAFF_USER, (user_id,))).fetchone()
+        if user is None or not user["active"]:
+            raise Refused(401, "unknown or inactive user")
+        found = Caller(f"user:{user['id']}", user["role"], user["area_ods"], user["id"])
+    elif kind == "client":
+        client = await (await connection.execute(CLIENT, (ident,))).fetchone()
+        if client is None or not client["active"]:
+            raise Refused(401, "unknown or inactive client")
+        scopes = frozenset(str(claims.get("scope", "")).split()) & frozenset(client["scopes"])
+        found = Caller(f"client:{client['client_id']}", "integrator", None, None, tuple(client["areas"]), scopes)
+    else:
+        raise Refused(401, "invalid token")
+    if found.role not in roles or (found.role == "integrator" and scope not in found.scopes):
+        raise Refused(403, "forbidden")
+    return found
+
+
+READERS = {"coordinator", "reviewer", "national", "integrator"}
+
+
+def readable(who: Caller) -> tuple[str, dict[str, Any]]:
+    """app.notifications.service.readable_by: the one rule for which notifications a caller may see."""
+    if who.role == "coordinator":
+        return "area_ods = %(own_area)s", {"own_area": who.area}
+    if who.role == "reviewer":
+        return "reviewer_id = %(own_id)s", {"own_id": who.user_id}
+    if who.role == "integrator":
+        return "area_ods = ANY(%(own_areas)s)", {"own_areas": sorted(who.client_areas)}
+    return "true", {}
 
 
 class Pool:
@@ -94,30 +207,11 @@ def _json(value: Any) -> Response:
     return Response(json.dumps(value, default=str), media_type="application/json")
 
 
-def _actor(request: Request) -> tuple[str, str]:
-    kind, _, ident = request.headers["x-bench-actor"].partition(":")
-    return kind, ident
-
-
-async def _staff(connection: Connection, ident: str) -> dict[str, Any]:
-    user = await (await connection.execute(STAFF_USER, (uuid.UUID(ident),))).fetchone()
-    if user is None or not user["active"]:
-        raise PermissionError
-    return user
-
-
-def _readable(user: dict[str, Any]) -> tuple[str, Any]:
-    if user["role"] == "coordinator":
-        return "area_ods = %s", user["area_ods"]
-    if user["role"] == "reviewer":
-        return "reviewer_id = %s", user["id"]
-    return "%s", True
-
-
-async def _audit(
-    connection: Connection, actor: str, role: str, area: str | None, action: str, ids: list[Any], at: datetime
-) -> None:
-    base = {"at": at, "request_id": uuid.uuid4().hex, "actor": actor, "role": role, "area": area, "action": action}
+async def _audit(connection: Connection, who: Caller, action: str, ids: list[Any], at: datetime) -> None:
+    base = {
+        "at": at, "request_id": uuid.uuid4().hex, "actor": who.subject, "role": who.role, "area": who.area,
+        "action": action,
+    }  # fmt: skip
     if len(ids) == 1:
         await connection.execute(AUDIT + " RETURNING id", {**base, "object_id": str(ids[0])})
     else:
@@ -134,54 +228,85 @@ async def _related(connection: Connection, ids: list[Any]) -> tuple[list[dict[st
 
 
 async def read_one(request: Request) -> Response:
-    """staff_user; the notification, if readable; the audit row; holds; flags."""
+    """The caller; the notification, if readable; the audit row; holds; flags."""
     pool: Pool = request.app.state.pool
     now = datetime.now(UTC)
     async with pool.transaction() as connection:
-        user = await _staff(connection, _actor(request)[1])
-        condition, value = _readable(user)
-        query = f"SELECT {NOTIFICATION_COLUMNS} FROM notification WHERE id = %s AND {condition}"  # noqa: S608
-        row = await (await connection.execute(query, (uuid.UUID(request.path_params["id"]), value))).fetchone()
+        who = await caller(request, connection, READERS, READ_SCOPE)
+        condition, scoped = readable(who)
+        query = f"SELECT {NOTIFICATION_COLUMNS} FROM notification WHERE id = %(id)s AND {condition}"  # noqa: S608
+        params = {"id": uuid.UUID(request.path_params["id"]), **scoped}
+        row = await (await connection.execute(query, params)).fetchone()
         if row is None:
-            return PlainTextResponse("not found", status_code=404)
-        await _audit(
-            connection, f"user:{user['id']}", user["role"], user["area_ods"], "notification.read", [row["id"]], now
-        )
+            raise Refused(404, "not found")
+        await _audit(connection, who, "notification.read", [row["id"]], now)
         holds, flags = await _related(connection, [row["id"]])
     return _json({**row, "holds": holds, "flags": flags})
 
 
+def _months_only(who: Caller) -> bool:
+    return who.role == "national" or (who.role == "integrator" and "notifications:dates" not in who.scopes)
+
+
 async def list_page(request: Request) -> Response:
-    """staff_user; the page (area, open, due before; by live due date, id: the ids, then their rows); audit
-    rows; holds; flags."""
+    """The caller; the page (readable, the filters given, in the order asked for, after the cursor's position:
+    the ids, then their rows); audit rows; holds; flags; the next page's cursor."""
     pool: Pool = request.app.state.pool
+    cursors: CursorCodec = request.app.state.cursors
     now = datetime.now(UTC)
-    today = uk_date(now).toordinal()
-    limit = int(request.query_params.get("limit", 50))
-    params = {
-        "area": request.query_params["area"],
-        "today": today,
-        "due": date.fromisoformat(request.query_params["due_before"]).toordinal(),
-        "stages": list(OPEN_STAGES),
-        "limit": limit + 1,
-    }
+    today = uk_date(now)
+    query_params = request.query_params
+    limit = int(query_params.get("limit", 50))
+    params: dict[str, Any] = {"today": today.toordinal(), "limit": limit + 1}
     async with pool.transaction() as connection:
-        user = await _staff(connection, _actor(request)[1])
+        who = await caller(request, connection, READERS, READ_SCOPE)
+        condition, scoped = readable(who)
+        conditions = [condition]
+        params |= scoped
+        if "area" in query_params:
+            conditions.append("area_ods = %(area)s")
+            params["area"] = query_params["area"]
+        if "due_before" in query_params:
+            conditions.append(f"stage = ANY(%(stages)s) AND {LIVE_DUE} <= %(due)s")
+            params |= {"stages": list(OPEN_STAGES), "due": date.fromisoformat(query_params["due_before"]).toordinal()}
+        if query_params.get("sort") == "due":
+            if _months_only(who):
+                raise Refused(422, "lists by notified month only")
+            order, key = "due", LIVE_DUE
+        else:
+            order, key = ("notified_month", NOTIFIED_MONTH) if _months_only(who) else ("notified", "notified_on")
+        if "cursor" in query_params:
+            cursor_order, after, after_id = cursors.decode(query_params["cursor"])
+            if cursor_order != order:
+                raise Refused(422, "not a cursor for this order")
+            conditions.append(f"({key}, id) > (%(after)s, %(after_id)s)")
+            params |= {"after": date.fromisoformat(after) if order == "notified" else after, "after_id": after_id}
+        where = " AND ".join(conditions)
         query = (
             f"SELECT {NOTIFICATION_COLUMNS} FROM notification WHERE id IN ("  # noqa: S608
-            f"SELECT id FROM notification WHERE area_ods = %(own)s AND area_ods = %(area)s AND stage = ANY(%(stages)s) "
-            f"AND {LIVE_DUE} <= %(due)s ORDER BY {LIVE_DUE}, id LIMIT %(limit)s) ORDER BY {LIVE_DUE}, id"
+            f"SELECT id FROM notification WHERE {where} ORDER BY {key}, id LIMIT %(limit)s) ORDER BY {key}, id"
         )
-        rows = await (await connection.execute(query, {**params, "own": user["area_ods"]})).fetchall()
+        rows = await (await connection.execute(query, params)).fetchall()
         page = rows[:limit]
         ids = [r["id"] for r in page]
-        await _audit(connection, f"user:{user['id']}", user["role"], user["area_ods"], "notification.read", ids, now)
+        await _audit(connection, who, "notification.read", ids, now)
         holds, flags = await _related(connection, ids)
-    return _json({"items": page, "holds": holds, "flags": flags})
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        if order == "due":
+            paused = last["sla_paused_since_ordinal"]
+            position: Any = last["sla_due_ordinal"] + (today.toordinal() - paused if paused is not None else 0)
+        elif order == "notified":
+            position = last["notified_on"].isoformat()
+        else:
+            position = last["notified_on"].year * 100 + last["notified_on"].month
+        next_cursor = cursors.encode([order, position, str(last["id"])])
+    return _json({"items": page, "holds": holds, "flags": flags, "next_cursor": next_cursor})
 
 
 async def create(request: Request) -> Response:
-    """integrator_client; area; the duplicate check; notification, stage-span, history, outbox and audit
+    """The caller; area; the duplicate check; notification, stage-span, history, outbox and audit
     inserts (a new notification has no holds or flags to look up; bias flags are detected in Python)."""
     pool: Pool = request.app.state.pool
     now = datetime.now(UTC)
@@ -206,17 +331,17 @@ async def create(request: Request) -> Response:
         "sla_due_ordinal": add_months(notified, STANDARD_MONTHS).toordinal(),
     }  # fmt: skip
     async with pool.transaction() as connection:
-        client = await (await connection.execute(CLIENT, (_actor(request)[1],))).fetchone()
-        if client is None or not client["active"] or body["area_ods"] not in client["areas"]:
-            return PlainTextResponse("forbidden", status_code=403)
-        actor = row["actor"] = f"client:{client['client_id']}"
+        who = await caller(request, connection, {"coordinator", "integrator"}, WRITE_SCOPE)
+        if body["area_ods"] not in (who.client_areas if who.role == "integrator" else (who.area,)):
+            raise Refused(403, "forbidden")
+        actor = row["actor"] = who.subject
         area = "SELECT ods_code, name, region, created_at FROM area WHERE ods_code = %s"
         if await (await connection.execute(area, (body["area_ods"],))).fetchone() is None:
-            return PlainTextResponse("no such area", status_code=422)
+            raise Refused(422, "no such area")
         if row["nhs_number"]:
             duplicate = "SELECT id FROM notification WHERE nhs_number = %s AND date_of_death = %s"
             if await (await connection.execute(duplicate, (row["nhs_number"], died))).fetchone():
-                return PlainTextResponse("duplicate", status_code=409)
+                raise Refused(409, "duplicate")
         await connection.execute(
             "INSERT INTO notification (id, area_ods, stage, review_route, nhs_number, given_name, family_name, "
             "date_of_birth, date_of_death, age_at_death, sex, ethnic_category, learning_disability_level, autism, "
@@ -238,15 +363,15 @@ async def create(request: Request) -> Response:
         )
         await connection.execute(
             "INSERT INTO history_entry (notification_id, at, actor, role, kind, from_stage, to_stage, reason, details) "
-            "VALUES (%s, %s, %s, 'integrator', 'notified', NULL, 'notified', NULL, %s) RETURNING id",
-            (row["id"], now, actor, json.dumps({"review_route": "leder"})),
+            "VALUES (%s, %s, %s, %s, 'notified', NULL, 'notified', NULL, %s) RETURNING id",
+            (row["id"], now, actor, who.role, json.dumps({"review_route": "leder"})),
         )
         await connection.execute(
             "INSERT INTO stage_span (notification_id, area_ods, stage, started_on, ended_on, notified_on) "
             "VALUES (%s, %s, 'notified', %s, %s, %s) RETURNING id",
             (row["id"], row["area_ods"], notified, date(9999, 12, 31), notified),
         )
-        await _audit(connection, actor, "integrator", None, "notification.create", [row["id"]], now)
+        await _audit(connection, who, "notification.create", [row["id"]], now)
     return Response(json.dumps({**row, "holds": [], "flags": []}, default=str), 201, media_type="application/json")
 
 
@@ -255,16 +380,21 @@ async def ping(_: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_app() -> Starlette:
-    url = os.environ["BENCH_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-    pool = Pool(url, int(os.environ.get("LEDER_DB_POOL_SIZE", "10")))
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The service's own settings give the keys; BENCH_DATABASE_URL (else LEDER_DATABASE_URL) the database."""
+    settings = settings or Settings()
+    url = os.environ.get("BENCH_DATABASE_URL") or settings.sync_database_url
+    pool = Pool(url.replace("postgresql+psycopg://", "postgresql://"), settings.db_pool_size)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await pool.open()
-        app.state.pool = pool
         yield
         await pool.close()
+
+    async def on_refused(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refused)
+        return PlainTextResponse(str(exc), status_code=exc.status)
 
     async def on_error(_: Request, exc: Exception) -> Response:
         return JSONResponse({"error": type(exc).__name__}, status_code=500)
@@ -275,4 +405,8 @@ def create_app() -> Starlette:
         Route("/notifications", create, methods=["POST"]),
         Route("/notifications/{id}", read_one),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: on_error})
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Refused: on_refused, Exception: on_error})
+    app.state.pool = pool
+    app.state.tokens = Tokens(settings)
+    app.state.cursors = CursorCodec(settings.verification_keys)
+    return app

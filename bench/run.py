@@ -68,17 +68,16 @@ class Workload:
     lite_areas: list[str]  # the areas copied to SQLite
     per_scenario: int  # write requests built for one scenario
     reads: list[sc.Request]
-    reads_ref: list[sc.Request]
     lite_reads: list[sc.Request]
     reviewer_reads: list[sc.Request]
     deep: list[sc.Request]
     allocation_pool: list[tuple[uuid.UUID, str, int]]
     transition_pool: list[tuple[uuid.UUID, uuid.UUID, int]]
 
-    def creates(self, batch: int, among: list[str], reference: bool = False) -> list[sc.Request]:
+    def creates(self, batch: int, among: list[str]) -> list[sc.Request]:
         """New notifications, numbered apart for each scenario (and the import) so that none is a duplicate."""
         bodies = sc.notification_bodies(800_000_000 + batch * 10_000_000, self.per_scenario, among, self.today)
-        return sc.creates(self.actors, bodies, reference)
+        return sc.creates(self.actors, bodies)
 
 
 class Bench:
@@ -156,7 +155,6 @@ class Bench:
                 lite_areas=lite_areas,
                 per_scenario=int(POOL_RATE * (args.duration + args.warmup)),
                 reads=sc.reads_by_coordinators(connection, actors, areas, 20_000),
-                reads_ref=sc.reads_by_coordinators(connection, actors, areas, 20_000, reference=True),
                 lite_reads=sc.reads_by_coordinators(connection, actors, lite_areas, 20_000),
                 reviewer_reads=sc.reads_by_reviewers(connection, actors, areas, 20_000),
                 deep=sc.deep_pages(connection, actors, 2000, today),
@@ -181,19 +179,19 @@ class Bench:
                 self.measure(ref, "trivial endpoint (load generator ceiling)", ping, postgres=False)
             areas, lite_areas, today = work.areas, work.lite_areas, work.today
 
-            base = self.measure(ref, READ, work.reads_ref)
+            base = self.measure(ref, READ, work.reads)
             self.measure(api, READ, work.reads, reference=base)
             if lite:
                 self.measure(lite, READ, work.lite_reads, reference=base, postgres=False)
             self.measure(api, READ_REVIEWER, work.reviewer_reads, reference=base)
 
-            base = self.measure(ref, LIST, sc.first_pages(work.actors, areas, today, reference=True))
+            base = self.measure(ref, LIST, sc.first_pages(work.actors, areas, today))
             self.measure(api, LIST, sc.first_pages(work.actors, areas, today), reference=base)
             if lite:
                 self.measure(lite, LIST, sc.first_pages(work.actors, lite_areas, today), reference=base, postgres=False)
             self.measure(api, DEEP, work.deep)
 
-            base = self.measure(ref, CREATE, work.creates(workers * 4, areas, reference=True), cycle=False)
+            base = self.measure(ref, CREATE, work.creates(workers * 4, areas), cycle=False)
             self.measure(api, CREATE, work.creates(workers * 4 + 1, areas), cycle=False, reference=base)
             if lite:
                 self.measure(lite, CREATE, work.creates(3, lite_areas), cycle=False, postgres=False)
@@ -210,9 +208,9 @@ class Bench:
                     self.results.peaks[server.label] = server.memory.largest
 
     def reports(self, actors: sc.Actors, today: date) -> None:
-        national = actors.headers(sc.user(actors.national), False)
+        national = actors.headers(sc.user(actors.national))
         area = sorted(actors.coordinators)[0]
-        coordinator = actors.headers(sc.user(actors.coordinators[area]), False)
+        coordinator = actors.headers(sc.user(actors.coordinators[area]))
         quarter, year = quarter_of(today, 1), today.year - 1
         for label, path, headers, limit in (
             (f"national dashboard, {quarter}", f"/reports/dashboard?period={quarter}", national, 300),

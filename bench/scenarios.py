@@ -1,8 +1,8 @@
 """The requests each load scenario sends, built from the seeded database with valid tokens of several roles.
 
 A request is a dict (method, path, headers, optional JSON body) that bench/load.py turns into bytes. The
-reference (bench/reference.py) gets the same requests with the caller named in `X-Bench-Actor` instead of
-a bearer token. Tokens are issued as `leder token issue` and `POST /auth/token` issue them (the same
+reference (bench/reference.py) gets the same requests, bearer tokens included, and verifies them as the
+service does. Tokens are issued as `leder token issue` and `POST /auth/token` issue them (the same
 TokenService, key and claims), valid for two hours.
 """
 
@@ -59,9 +59,7 @@ class Actors:
             self._tokens[subject] = issuer.issue(subject, TOKEN_TTL, claims)
         return self._tokens[subject]
 
-    def headers(self, subject: str, reference: bool) -> dict[str, str]:
-        if reference:
-            return {"X-Bench-Actor": subject}
+    def headers(self, subject: str) -> dict[str, str]:
         claims = None
         if subject.startswith(CLIENT_SUBJECT):  # as POST /auth/token grants it
             claims = {"scope": f"{Scope.notifications_read.value} {Scope.notifications_write.value}"}
@@ -76,7 +74,7 @@ CLIENT = f"{CLIENT_SUBJECT}{CLIENT_ID}"
 
 
 def reads_by_coordinators(
-    connection: psycopg.Connection[Any], actors: Actors, areas: list[str], count: int, reference: bool = False
+    connection: psycopg.Connection[Any], actors: Actors, areas: list[str], count: int
 ) -> list[Request]:
     """GET /notifications/{id}: notifications of every stage, each read by its area's coordinator."""
     rows = connection.execute(
@@ -86,14 +84,14 @@ def reads_by_coordinators(
         {
             "method": "GET",
             "path": f"/notifications/{i}",
-            "headers": actors.headers(user(actors.coordinators[a]), reference),
+            "headers": actors.headers(user(actors.coordinators[a])),
         }
         for i, a in rows
     ]
 
 
 def reads_by_reviewers(
-    connection: psycopg.Connection[Any], actors: Actors, areas: list[str], count: int, reference: bool = False
+    connection: psycopg.Connection[Any], actors: Actors, areas: list[str], count: int
 ) -> list[Request]:
     """GET /notifications/{id}: open reviews, each read by the reviewer it is allocated to."""
     rows = connection.execute(
@@ -101,19 +99,17 @@ def reads_by_reviewers(
         "ORDER BY random() LIMIT %s",
         (areas, count),
     ).fetchall()
-    return [
-        {"method": "GET", "path": f"/notifications/{i}", "headers": actors.headers(user(r), reference)} for i, r in rows
-    ]
+    return [{"method": "GET", "path": f"/notifications/{i}", "headers": actors.headers(user(r))} for i, r in rows]
 
 
-def first_pages(actors: Actors, areas: list[str], today: date, reference: bool = False) -> list[Request]:
+def first_pages(actors: Actors, areas: list[str], today: date) -> list[Request]:
     """A coordinator's worklist: their area's open reviews due within a year, nearest due date first."""
     due_before = (today + timedelta(days=365)).isoformat()
     return [
         {
             "method": "GET",
             "path": f"/notifications?area={area}&sort=due&due_before={due_before}&limit=50",
-            "headers": actors.headers(user(actors.coordinators[area]), reference),
+            "headers": actors.headers(user(actors.coordinators[area])),
         }
         for area in areas
     ]
@@ -123,7 +119,7 @@ def deep_pages(connection: psycopg.Connection[Any], actors: Actors, count: int, 
     """National oversight paging through every notification by date notified, from random depths (the
     cursor of a random row: a page anywhere in the million)."""
     rows = connection.execute("SELECT id, notified_on FROM notification ORDER BY random() LIMIT %s", (count,))
-    headers = actors.headers(user(actors.national), reference=False)
+    headers = actors.headers(user(actors.national))
     requests = []
     cursors = CursorCodec(actors.settings.verification_keys)
     for notification_id, notified_on in rows:
@@ -195,9 +191,9 @@ def notification_bodies(first_serial: int, count: int, areas: list[str], today: 
     return bodies
 
 
-def creates(actors: Actors, bodies: list[dict[str, Any]], reference: bool = False) -> list[Request]:
+def creates(actors: Actors, bodies: list[dict[str, Any]]) -> list[Request]:
     """POST /notifications by the integrator client."""
-    headers = actors.headers(CLIENT, reference)
+    headers = actors.headers(CLIENT)
     return [{"method": "POST", "path": "/notifications", "headers": headers, "body": body} for body in bodies]
 
 
@@ -213,7 +209,7 @@ def allocations(actors: Actors, pool: list[tuple[uuid.UUID, str, int]]) -> list[
     """PUT /notifications/{id}/allocation by the area's coordinator, to one of the area's reviewers."""
     requests = []
     for index, (notification_id, area, version) in enumerate(pool):
-        headers = {**actors.headers(user(actors.coordinators[area]), False), "If-Match": f'"{version}"'}
+        headers = {**actors.headers(user(actors.coordinators[area])), "If-Match": f'"{version}"'}
         reviewer = actors.reviewers[area][index % len(actors.reviewers[area])]
         requests.append(
             {
@@ -241,7 +237,7 @@ def transitions(actors: Actors, pool: list[tuple[uuid.UUID, uuid.UUID, int]]) ->
         {
             "method": "POST",
             "path": f"/notifications/{notification_id}/transitions",
-            "headers": {**actors.headers(user(reviewer), False), "If-Match": f'"{version}"'},
+            "headers": {**actors.headers(user(reviewer)), "If-Match": f'"{version}"'},
             "body": {"to": "initial_review"},
         }
         for notification_id, reviewer, version in pool
