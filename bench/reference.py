@@ -69,8 +69,8 @@ LIVE_DUE = (
     "CASE WHEN sla_paused_since_ordinal IS NULL THEN sla_due_ordinal "
     "ELSE sla_due_ordinal + (%(today)s - sla_paused_since_ordinal) END"
 )
-# National oversight's order (app.notifications.service._NOTIFIED_MONTH): by notified month, then id.
-NOTIFIED_MONTH = "(EXTRACT(year FROM notified_on) * 100 + EXTRACT(month FROM notified_on))"
+# National oversight's order (the stored notified_month, YYYYMM): by notified month, then id.
+NOTIFIED_MONTH = "notified_month"
 AUDIT = (
     "INSERT INTO audit_event (at, request_id, actor, role, area, action, object_type, object_id, outcome) "
     "VALUES (%(at)s, %(request_id)s, %(actor)s, %(role)s, %(area)s, %(action)s, 'notification', %(object_id)s, "
@@ -327,7 +327,8 @@ async def create(request: Request) -> Response:
         "cause_of_death": json.dumps(death["cause_of_death"]),
         "other_processes": json.dumps(death.get("other_processes", [])), "notifier": json.dumps(body["notifier"]),
         "care_providers": json.dumps(sorted(set(body.get("care_providers", [])))),
-        "notified_on": notified, "received_at": now, "actor": "", "stage_changed_at": now,
+        "notified_on": notified, "notified_month": notified.year * 100 + notified.month, "received_at": now,
+        "actor": "", "stage_changed_at": now,
         "sla_due_ordinal": add_months(notified, STANDARD_MONTHS).toordinal(),
     }  # fmt: skip
     async with pool.transaction() as connection:
@@ -346,14 +347,14 @@ async def create(request: Request) -> Response:
             "INSERT INTO notification (id, area_ods, stage, review_route, nhs_number, given_name, family_name, "
             "date_of_birth, date_of_death, age_at_death, sex, ethnic_category, learning_disability_level, autism, "
             "place_of_death, died_in_england, national_data_opt_out, cause_of_death, other_processes, notifier, "
-            "care_providers, notified_on, received_at, created_by, version, stage_changed_at, "
+            "care_providers, notified_on, notified_month, received_at, created_by, version, stage_changed_at, "
             "focused_review_requested_by_family, focused_review_done, open_bias_flags, sla_due_ordinal) VALUES ("
             "%(id)s, %(area_ods)s, %(stage)s, %(review_route)s, %(nhs_number)s, %(given_name)s, %(family_name)s, "
             "%(date_of_birth)s, %(date_of_death)s, %(age_at_death)s, %(sex)s, %(ethnic_category)s, "
             "%(learning_disability_level)s, %(autism)s, %(place_of_death)s, %(died_in_england)s, "
             "%(national_data_opt_out)s, %(cause_of_death)s, %(other_processes)s, %(notifier)s, %(care_providers)s, "
-            "%(notified_on)s, %(received_at)s, %(actor)s, 1, %(stage_changed_at)s, false, false, 0, "
-            "%(sla_due_ordinal)s)",
+            "%(notified_on)s, %(notified_month)s, %(received_at)s, %(actor)s, 1, %(stage_changed_at)s, false, "
+            "false, 0, %(sla_due_ordinal)s)",
             row,
         )
         await connection.execute(

@@ -31,7 +31,7 @@ NOTIFICATION_SQL = """
 INSERT INTO notification (
     id, area_ods, stage, review_route, nhs_number, given_name, family_name, date_of_birth, date_of_death,
     age_at_death, sex, ethnic_category, learning_disability_level, autism, place_of_death, died_in_england,
-    national_data_opt_out, cause_of_death, other_processes, notifier, care_providers, notified_on,
+    national_data_opt_out, cause_of_death, other_processes, notifier, care_providers, notified_on, notified_month,
     received_at, created_by, version, stage_changed_at, completed_on, focused_review_requested_by_family,
     focused_review_done, open_bias_flags, sla_due_ordinal, sla_outcome
 )
@@ -51,7 +51,8 @@ SELECT
     true, false,
     '{"part_1": [{"text": "Aspiration pneumonia", "icd10": "J69.0"}], "part_2": []}',
     '[]', '{"name": "Bench", "role": "ME officer", "organisation": "Bench Trust", "contact": "b@example.org"}',
-    '[]', notified, notified::timestamptz, 'bench', 1, notified::timestamptz,
+    '[]', notified, EXTRACT(YEAR FROM notified)::int * 100 + EXTRACT(MONTH FROM notified)::int,
+    notified::timestamptz, 'bench', 1, notified::timestamptz,
     CASE WHEN is_open THEN NULL ELSE notified + 100 + n %% 120 END,
     false, false, 0,
     (notified + interval '6 months')::date - date '0001-01-01' + 1,

@@ -68,6 +68,7 @@ def notification_row(principal: Principal, data: NotificationCreate, now: dateti
         "closure_reason": decision.closure_reason,
         "age_at_death": age,
         "notified_on": notified_on,
+        "notified_month": notified_on.year * 100 + notified_on.month,
         "received_at": now,
         "created_by": principal.subject,
         "national_data_opt_out": data.national_data_opt_out,

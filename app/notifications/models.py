@@ -26,6 +26,7 @@ class Notification(SQLModel, table=True):
         ),
         # Reports: deaths notified in a period, and reviews completed in one with what their measures need.
         Index("ix_notification_notified_on", "notified_on", "id", "area_ods"),  # also every area's list
+        Index("ix_notification_notified_month", "notified_month", "id"),  # lists by month, for national oversight
         Index("ix_notification_completed_on", "completed_on", "area_ods", "notified_on", "sla_outcome"),
     )
 
@@ -60,6 +61,9 @@ class Notification(SQLModel, table=True):
     care_providers: list[str] = Field(default_factory=list, sa_type=JSON)
 
     notified_on: date
+    # notified_on as YYYYMM. National oversight's lists are ordered by month, never by day; with this column and
+    # its index (notified_month, id), any page of that order is an index range scan, not a sort of every row.
+    notified_month: int
     received_at: datetime = utc_field()
     created_by: str = Field(max_length=80)
 

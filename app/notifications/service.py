@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, extract, false, true, tuple_
+from sqlalchemy import ColumnElement, and_, exists, false, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -270,10 +270,9 @@ def _order(sort: SortOrder, principal: Principal) -> str:
     return "notified_month" if months_only(principal) else "notified"
 
 
-_NOTIFIED_MONTH = extract("year", col(Notification.notified_on)) * 100 + extract("month", col(Notification.notified_on))
 _ORDER_KEYS: dict[str, Callable[[date], ColumnElement[Any]]] = {
     "notified": lambda today: cast(ColumnElement[Any], col(Notification.notified_on)),
-    "notified_month": lambda today: _NOTIFIED_MONTH,
+    "notified_month": lambda today: cast(ColumnElement[Any], col(Notification.notified_month)),
     "due": sla.live_due_ordinal,
 }
 
@@ -282,7 +281,7 @@ def _key_of(last: Notification, order: str, today: date) -> object:
     if order == "notified":
         return last.notified_on.isoformat()
     if order == "notified_month":
-        return last.notified_on.year * 100 + last.notified_on.month
+        return last.notified_month
     paused = last.sla_paused_since_ordinal
     return last.sla_due_ordinal + (today.toordinal() - paused if paused is not None else 0)
 
