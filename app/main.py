@@ -15,6 +15,7 @@ from app.actions.router import themes_router
 from app.areas.router import router as areas_router
 from app.audit.router import router as audit_router
 from app.audit.service import audit_read, record_denial
+from app.auth.callers import CallerCache
 from app.auth.router import router as auth_router
 from app.auth.tokens import TokenService
 from app.core.clock import Clock, SystemClock
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.sessionmaker = sessionmaker
     app.state.writer_turns = turns
     app.state.tokens = TokenService(settings, app.state.clock)
+    app.state.callers = CallerCache(settings.caller_cache_seconds)
     app.state.cursors = CursorCodec(settings.verification_keys)
     app.state.migration_head = head_revision(settings)
     app.state.metrics = AppMetrics(engine, sessionmaker)

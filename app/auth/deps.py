@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.auth.callers import CallerCache
 from app.auth.policy import INTEGRATOR_SCOPE, POLICY, Action, Role
 from app.auth.service import Principal, resolve_principal
 from app.auth.tokens import InvalidToken, TokenService
@@ -42,8 +43,13 @@ async def authenticate(
         raise Unauthenticated("A bearer token is required.")
     try:
         clock: Clock = request.app.state.clock
+        now = clock.now()
         verified = await tokens.verify(credentials.credentials)
-        principal = await resolve_principal(session, verified, clock.now(), request.app.state.settings)
+        callers: CallerCache = request.app.state.callers
+        principal = callers.get(verified, now)
+        if principal is None:
+            principal = await resolve_principal(session, verified, now, request.app.state.settings)
+            callers.put(verified, principal, now)
     except InvalidToken as exc:
         raise Unauthenticated(f"The bearer token was refused: {exc}.") from None
     request.state.principal = principal

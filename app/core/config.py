@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     oidc_jwks_cache_seconds: int = Field(default=300, ge=1, le=24 * 3600)
     oidc_jwks_refetch_cooldown_seconds: int = Field(default=30, ge=0, le=3600)
     oidc_jwks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # How long a process remembers a staff or integrator caller as the database gave it (app/auth/callers.py):
+    # a deactivation or role change made elsewhere holds here within this; 0 looks the caller up every request.
+    caller_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     # A family's code works for the life of the review, until revoked, reissued, or this many days after the
     # review completes or is excluded. Sessions end after an idle spell or an absolute limit, or at sign-out.
     family_access_days_after_review: int = Field(default=90, ge=1, le=3650)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.audit import service as audit
@@ -48,11 +48,12 @@ async def get_user(user_id: uuid.UUID, _: CanManage, session: SessionDep) -> Use
 
 @router.patch("/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409, 422))
 async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, principal: CanManage, session: SessionDep, clock: ClockDep
+    user_id: uuid.UUID, body: UserUpdate, principal: CanManage, session: SessionDep, clock: ClockDep, request: Request
 ) -> UserPublic:
     """Rename, deactivate or reactivate a staff user, or bind their external login (admin). Deactivation stops
-    their tokens at once."""
+    their tokens at once on this replica, and within `LEDER_CALLER_CACHE_SECONDS` (5 s) on the others."""
     user = await service.update_user(session, user_id, body)
+    request.app.state.callers.forget_after_commit(session)  # the change holds at once in this process
     bound = "external_subject" in body.model_fields_set
     await _audit(session, principal, clock.now(), "user.update", user.id, bound=bound)
     return UserPublic.model_validate(user)
