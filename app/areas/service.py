@@ -8,7 +8,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.areas.models import Area
 from app.areas.schemas import AreaCreate, AreaUpdate
+from app.core.db import PROCESS_FACTS
 from app.core.errors import Conflict, NotFound
+
+
+async def area_exists(session: AsyncSession, ods_code: str) -> bool:
+    """Whether the area exists. Areas are never deleted, so once one is seen this process remembers it (every
+    notification names its area, and creating one need not look it up each time)."""
+    facts: set[tuple[str, str]] | None = session.info.get(PROCESS_FACTS)
+    if facts is not None and ("area", ods_code) in facts:
+        return True
+    found = await session.get(Area, ods_code) is not None
+    if found and facts is not None:
+        facts.add(("area", ods_code))
+    return found
 
 
 async def list_areas(session: AsyncSession) -> Sequence[Area]:

@@ -110,9 +110,16 @@ async def writer_turn(turns: asyncio.Lock | None) -> AsyncIterator[None]:
         turns.release()
 
 
+# Session.info key of a set shared by every session of one sessionmaker (one app): facts that never stop being
+# true once seen, such as an area existing (areas are never deleted), so a request need not look them up again.
+PROCESS_FACTS = "leder_process_facts"
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    # expire_on_commit=False: responses are serialised after the commit.
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    # expire_on_commit=False: responses are serialised after the commit. Each session's info is a new dict
+    # updated from this one, so the set inside is the same object for all of them.
+    facts: set[tuple[str, str]] = set()
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info={PROCESS_FACTS: facts})
 
 
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.areas.models import Area
+from app.areas.service import area_exists
 from app.audit import service as audit
 from app.auth.policy import Action, Role
 from app.auth.service import Principal
@@ -93,7 +93,7 @@ async def create_notification(
             await _audit(session, principal, Action.notification_read, now, [notification])
             return Created(notification, replayed=True)
 
-    area_known = await session.get(Area, data.area_ods) is not None
+    area_known = await area_exists(session, data.area_ods)
     intake.check_recordable(principal, data, uk_date(now), area_known)
     await _refuse_duplicate(session, principal, data)
 

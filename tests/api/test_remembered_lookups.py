@@ -1,5 +1,6 @@
-"""Callers remembered for a few seconds (app/auth/callers.py): what a change made here, elsewhere, or to a
-family's session does to the next request. Times are the app's clock, so nothing here sleeps."""
+"""What a process remembers instead of looking it up each request: callers for a few seconds (app/auth/callers.py),
+and what a change made here or elsewhere does to the next request; areas once seen (they are never deleted).
+Times are the app's clock, so nothing here sleeps."""
 
 from __future__ import annotations
 
@@ -104,3 +105,31 @@ async def test_a_remembered_caller_saves_the_lookup(api, world):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(first) == 1 and second == []
+
+
+async def test_an_area_is_looked_up_until_seen_then_remembered(api, world):
+    # Areas are never deleted: once one exists, creating notifications for it need not look it up again.
+    from app.areas.service import area_exists
+
+    async with world.session() as session:
+        assert not await area_exists(session, "15F")  # not there yet, and not remembered as missing
+    await world.area("15F")
+    async with world.session() as session:
+        assert await area_exists(session, "15F")
+    integrator = await world.integrator(api, [Scope.notifications_read, Scope.notifications_write], ["15F"])
+    engine = api.app.state.engine.sync_engine
+    statements: list[str] = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = await api.post("/notifications", json=notification_body(), headers=integrator)
+        second = await api.post(
+            "/notifications", json=notification_body(**{"person.nhs_number": "9990000018"}), headers=integrator
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert not [s for s in statements if "FROM area" in s]  # seen by the session above, in this app
