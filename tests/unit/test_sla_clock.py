@@ -229,3 +229,11 @@ def test_a_hold_backdated_to_the_notification_day_counts_from_it():
     sla = compute_sla(notified, [HoldPeriod(notified, date(2025, 3, 27))], None, date(2025, 4, 1))
     assert sla.hold_adjusted.days_on_hold == 10
     assert sla.hold_adjusted.days_counted == sla.hold_adjusted.days_elapsed - 10
+
+
+def test_a_hold_ended_the_day_it_began_counts_nothing_and_later_holds_still_count():
+    # Started and ended on 1 February: no day on hold. The 10-day hold after it moves the due date by 10.
+    holds = [HoldPeriod(date(2020, 2, 1), date(2020, 2, 1)), HoldPeriod(date(2020, 3, 1), date(2020, 3, 11))]
+    sla = compute_sla(date(2020, 1, 15), holds, None, date(2020, 4, 1))
+    assert sla.hold_adjusted.days_on_hold == 10
+    assert sla.hold_adjusted.due_on == date(2020, 7, 25)
