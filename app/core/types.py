@@ -103,5 +103,14 @@ def _plausible_moment(value: datetime) -> datetime:
     return in_utc
 
 
+def _iso_moment_only(value: object) -> object:
+    # pydantic would take "5550160" as seconds since 1970: a filter written as a number is a mistake, not a time.
+    if isinstance(value, datetime) or (
+        isinstance(value, str) and _ISO_DATE.match(value) and value[10:11] in ("T", "t", " ")
+    ):
+        return value
+    raise ValueError("a time must be written as ISO 8601 with its zone, e.g. 2025-03-17T10:00:00Z")
+
+
 # A moment in a query's filter, with its zone: 1900 to ten years ahead, returned in UTC.
-FilterMoment = Annotated[AwareDatetime, AfterValidator(_plausible_moment)]
+FilterMoment = Annotated[AwareDatetime, BeforeValidator(_iso_moment_only), AfterValidator(_plausible_moment)]
