@@ -93,6 +93,8 @@ class TokenService:
         alg, kid = self._header(token)
         if alg == SERVICE_ALGORITHM:
             return self._verify_service(token, kid)
+        if self._jwks is None:
+            raise InvalidToken("unsupported token")  # no provider configured: refused without a thread
         return await anyio.to_thread.run_sync(self._verify_external, token, alg, kid)
 
     def _header(self, token: str) -> tuple[Any, Any]:
