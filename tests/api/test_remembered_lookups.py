@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from app.auth.models import IntegratorClient
 from app.auth.policy import Role, Scope
 from app.users.models import StaffUser
+from tests.api.test_statements_per_request import statements
 from tests.factories import notification_body
 
 CACHE_SECONDS = 5  # the default, LEDER_CALLER_CACHE_SECONDS
@@ -89,22 +88,11 @@ async def test_each_token_keeps_its_own_scopes(api, world):
 async def test_a_remembered_caller_saves_the_lookup(api, world):
     await world.area("15F")
     coordinator = await world.staff(Role.coordinator, "15F")
-    engine = api.app.state.engine.sync_engine
-    statements: list[str] = []
-
-    def count(_connection, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(api.app.state.engine) as first:
         await api.get("/notifications", headers=coordinator.headers)
-        first = [s for s in statements if "FROM staff_user" in s]
-        statements.clear()
+    with statements(api.app.state.engine) as second:
         await api.get("/notifications", headers=coordinator.headers)
-        second = [s for s in statements if "FROM staff_user" in s]
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert len(first) == 1 and second == []
+    assert first.count("SELECT staff_user") == 1 and "SELECT staff_user" not in second
 
 
 async def test_an_area_is_looked_up_until_seen_then_remembered(api, world):
@@ -117,19 +105,10 @@ async def test_an_area_is_looked_up_until_seen_then_remembered(api, world):
     async with world.session() as session:
         assert await area_exists(session, "15F")
     integrator = await world.integrator(api, [Scope.notifications_read, Scope.notifications_write], ["15F"])
-    engine = api.app.state.engine.sync_engine
-    statements: list[str] = []
-
-    def count(_connection, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(api.app.state.engine) as seen:
         first = await api.post("/notifications", json=notification_body(), headers=integrator)
         second = await api.post(
             "/notifications", json=notification_body(**{"person.nhs_number": "9990000018"}), headers=integrator
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert (first.status_code, second.status_code) == (201, 201)
-    assert not [s for s in statements if "FROM area" in s]  # seen by the session above, in this app
+    assert "SELECT area" not in seen  # seen by the session above, in this app
