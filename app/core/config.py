@@ -185,7 +185,7 @@ class Settings(BaseSettings):
             raise ConfigurationError("LEDER_OIDC_JWKS_URL must be an https:// URL in production")
         if self.is_production and self.metrics_token is not None:
             token = self.metrics_token.get_secret_value()
-            if len(token.encode()) < _MIN_SECRET_BYTES or token.lower() in _WELL_KNOWN_SECRETS:
+            if _is_weak(token):
                 raise ConfigurationError(
                     f"LEDER_METRICS_TOKEN must be a random value of at least {_MIN_SECRET_BYTES} bytes"
                 )
@@ -227,7 +227,7 @@ class Settings(BaseSettings):
         """
         if self.secret_key is not None:
             key = self.secret_key.get_secret_value()
-            if self.is_production and (len(key.encode()) < _MIN_SECRET_BYTES or key.lower() in _WELL_KNOWN_SECRETS):
+            if self.is_production and _is_weak(key):
                 raise ConfigurationError(
                     f"LEDER_SECRET_KEY must be a random value of at least {_MIN_SECRET_BYTES} bytes"
                 )
@@ -242,13 +242,18 @@ class Settings(BaseSettings):
         previous = self.previous_secret_keys.get_secret_value() if self.previous_secret_keys else ""
         keys = [self.signing_key]
         for key in previous.replace(",", " ").split():
-            if self.is_production and (len(key.encode()) < _MIN_SECRET_BYTES or key.lower() in _WELL_KNOWN_SECRETS):
+            if self.is_production and _is_weak(key):
                 raise ConfigurationError(
                     f"each of LEDER_PREVIOUS_SECRET_KEYS must be a random value of at least {_MIN_SECRET_BYTES} bytes"
                 )
             if key not in keys:
                 keys.append(key)
         return keys
+
+
+def _is_weak(secret: str) -> bool:
+    """Refused in production: shorter than the minimum, or a value that has appeared in examples."""
+    return len(secret.encode()) < _MIN_SECRET_BYTES or secret.lower() in _WELL_KNOWN_SECRETS
 
 
 def ensure_private_dir(path: Path) -> None:
