@@ -174,13 +174,11 @@ async def list_notifications(
         hold_overdue,
     )
     at_risk_days = _at_risk_days(request)
-    rows, next_cursor = await service.list_notifications(
+    page = await service.list_notifications(
         session, principal, filters, sort, limit, cursor, request.app.state.cursors, now, at_risk_days
     )
-    related = await service.load_related(session, [row.id for row in rows])
-    today = uk_date(now)
-    items = service.to_views(principal, rows, related, today, at_risk_days)
-    return json_response(NotificationPage(items=items, next_cursor=next_cursor))
+    items = service.to_views(principal, page.rows, page.related, uk_date(now), at_risk_days)
+    return json_response(NotificationPage(items=items, next_cursor=page.next_cursor))
 
 
 @router.get("/{notification_id}", response_model=NotificationView, responses=problem_responses(401, 403, 404, 422))
@@ -194,8 +192,7 @@ async def get_notification(
     """One notification, with its `ETag`. A record the caller may not see answers 404, exactly like
     one that does not exist."""
     now = clock.now()
-    notification = await service.get_notification(session, principal, notification_id, now, Action.notification_read)
-    related = (await service.load_related(session, [notification.id]))[notification.id]
+    notification, related = await service.read_notification(session, principal, notification_id, now)
     view = service.to_view(principal, notification, related, uk_date(now), _at_risk_days(request))
     return json_response(view, headers={"ETag": etag(notification.version)})
 

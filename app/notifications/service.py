@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, false, true, tuple_
+from sqlalchemy import ColumnElement, Uuid, and_, bindparam, exists, false, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +32,7 @@ from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
 from app.notifications.models import Notification
 from app.notifications.periods import months_only
 from app.notifications.recording import NewRows
+from app.notifications.related import Related, related_columns, related_of
 from app.notifications.rules import age_band
 from app.notifications.schemas import (
     NotificationCreate,
@@ -169,6 +171,52 @@ async def find_readable(session: AsyncSession, principal: Principal, notificatio
     return notification
 
 
+async def read_notification(
+    session: AsyncSession, principal: Principal, notification_id: uuid.UUID, now: datetime
+) -> tuple[Notification, Related]:
+    """A readable notification with its holds and flags, and the read audited: one statement on PostgreSQL."""
+    dialect = _dialect(session)
+    params = {"notification_id": notification_id}
+    if dialect == "postgresql":
+        params |= audit.in_statement_params(session, now)
+    row = (await session.exec(_read_statement(dialect, principal), params=params)).first()
+    if row is None:
+        raise NotFound("No such notification.")
+    notification, holds, flags = row
+    if dialect != "postgresql":
+        await _audit(session, principal, Action.notification_read, now, [notification])
+    return notification, related_of(holds, flags)
+
+
+@lru_cache(maxsize=256)
+def _read_statement(dialect: str, principal: Principal) -> Any:
+    """The statement of `read_notification`, one per caller, with the notification id (and the audit row's time
+    and request id) given when it runs. Building it and working out its cache key took longer than running it;
+    a statement built once is keyed once. The caller's values stay inside it: a statement can serve no one else."""
+    notification_id = bindparam("notification_id", type_=Uuid(), required=True)
+    found = select(Notification.id).where(Notification.id == notification_id, readable_by(principal)).cte("found")
+    return _with_related(dialect, found.c.id, found.c.id, principal)
+
+
+def _with_related(dialect: str, ids: ColumnElement[Any], shown: ColumnElement[Any], principal: Principal) -> Any:
+    """The notifications `ids` names, each with its holds and flags (app/notifications/related.py); on
+    PostgreSQL the same statement writes the audit row of each one `shown` names (the page without the row
+    read only to know that another page follows): run it with `audit.in_statement_params`."""
+    holds, flags = related_columns(dialect)
+    query = select(Notification, holds, flags).where(col(Notification.id).in_(select(ids)))
+    if dialect == "postgresql":
+        read = Action.notification_read.value
+        query = query.add_cte(
+            audit.recorded_in_statement(shown, principal=principal, action=read, object_type=OBJECT_TYPE)
+        )
+    return query
+
+
+def _dialect(session: AsyncSession) -> str:
+    assert session.bind is not None  # every session of this service is bound to its engine
+    return session.bind.dialect.name
+
+
 async def get_notification(
     session: AsyncSession, principal: Principal, notification_id: uuid.UUID, now: datetime, action: Action
 ) -> Notification:
@@ -196,6 +244,13 @@ class NotificationFilters:
     hold_overdue: bool | None = None
 
 
+@dataclass(frozen=True)
+class Page:
+    rows: list[Notification]
+    related: dict[uuid.UUID, Related]
+    next_cursor: str | None
+
+
 async def list_notifications(
     session: AsyncSession,
     principal: Principal,
@@ -206,29 +261,39 @@ async def list_notifications(
     cursors: CursorCodec,
     now: datetime,
     at_risk_days: int,
-) -> tuple[Sequence[Notification], str | None]:
-    """A page in the chosen order, with the notification id breaking ties.
+) -> Page:
+    """A page in the chosen order, with the notification id breaking ties, and each row's holds and flags.
 
     Keyset paging: a page costs the same at any depth, and rows added meanwhile are neither
     skipped nor repeated. National oversight's order is by notified month, so that neither the order nor the
     (encrypted) cursor says more than the month (app.notifications.periods).
     """
     today = uk_date(now)
-    page_ids = select(Notification.id).where(readable_by(principal), *_conditions(filters, today, at_risk_days))
     order = _order(sort, principal)
     key = _ORDER_KEYS[order](today)
+    page_ids = select(Notification.id, key.label("sort_key")).where(
+        readable_by(principal), *_conditions(filters, today, at_risk_days)
+    )
     if cursor is not None:
         after_key, after_id = _position(cursors.decode(cursor, "this list"), order)
         # A row comparison, which PostgreSQL answers from an index on (key, id); an OR of the two is a scan.
         page_ids = page_ids.where(tuple_(key, col(Notification.id)) > tuple_(after_key, after_id))
-    page_ids = page_ids.order_by(key, col(Notification.id)).limit(limit + 1)
-    # The page's ids first, then their rows: the ids and sort keys come from an index alone (e.g. the
-    # worklist's 900 open rows of an area), so only the page's rows are read from the table.
-    query = select(Notification).where(col(Notification.id).in_(page_ids)).order_by(key, col(Notification.id))
-    rows = list((await session.exec(query)).all())
-    page, more = rows[:limit], len(rows) > limit
-    await _audit(session, principal, Action.notification_read, now, page)
-    return page, cursors.encode([order, _key_of(page[-1], order, today), str(page[-1].id)]) if more else None
+    # The page's ids first (and one more, to know whether another page follows), then their rows: the ids and
+    # sort keys come from an index alone (e.g. the worklist's 900 open rows of an area), so only the page's
+    # rows are read from the table.
+    candidates = page_ids.order_by(key, col(Notification.id)).limit(limit + 1).cte("candidates")
+    shown = select(candidates.c.id).order_by(candidates.c.sort_key, candidates.c.id).limit(limit).cte("shown")
+    dialect = _dialect(session)
+    query = _with_related(dialect, candidates.c.id, shown.c.id, principal).order_by(key, col(Notification.id))
+    params = audit.in_statement_params(session, now) if dialect == "postgresql" else {}
+    found = list((await session.exec(query, params=params)).all())
+    more = len(found) > limit
+    page = [row for row, _, _ in found[:limit]]
+    related = {row.id: related_of(row_holds, row_flags) for row, row_holds, row_flags in found[:limit]}
+    if not page or dialect != "postgresql":
+        await _audit(session, principal, Action.notification_read, now, page)  # an empty page is audited too
+    next_cursor = cursors.encode([order, _key_of(page[-1], order, today), str(page[-1].id)]) if more else None
+    return Page(page, related, next_cursor)
 
 
 def _conditions(filters: NotificationFilters, today: date, at_risk_days: int) -> list[ColumnElement[bool]]:
@@ -320,14 +385,6 @@ async def _audit(
         object_type=OBJECT_TYPE,
         object_ids=[str(row.id) for row in rows],
     )
-
-
-@dataclass(frozen=True)
-class Related:
-    """What a notification's view needs beyond its own row."""
-
-    holds: list[Hold] = field(default_factory=list)
-    flags: list[BiasFlag] = field(default_factory=list)
 
 
 async def load_related(session: AsyncSession, notification_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Related]:

@@ -77,6 +77,31 @@ async def test_an_empty_list_is_audited(api, world, setting):
     ]
 
 
+async def test_a_page_audits_the_notifications_it_shows_and_not_the_next_pages(api, world, setting):
+    """On PostgreSQL the page's audit rows are written by the statement that reads the page, which also reads
+    one row more to know that another page follows: that row is not shown, so it is not audited."""
+    leeds, _, first = setting
+    for number in ("9434765870", "9990000026"):
+        body = notification_body(**{"person.nhs_number": number})
+        assert (await api.post("/notifications", json=body, headers=leeds.headers)).status_code == 201
+    shown: list[str] = []
+    cursor = None
+    for expected in (2, 1):
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = await api.get("/notifications", params=params, headers=leeds.headers)
+        page = response.json()
+        ids = [item["id"] for item in page["items"]]
+        assert len(ids) == expected
+        rows = await world.audit_rows(request_id=response.headers["x-request-id"])
+        assert sorted((r.action, r.outcome, r.actor, r.area, r.object_id) for r in rows) == sorted(
+            ("notification.read", "allowed", f"user:{leeds.user.id}", "15F", i) for i in ids
+        )
+        assert all(r.at.tzinfo is not None and r.object_type == "notification" for r in rows)
+        shown += ids
+        cursor = page["next_cursor"]
+    assert cursor is None and first in shown and len(set(shown)) == 3
+
+
 async def test_token_requests_are_audited_without_secrets(api, world, setting):
     from app.auth.policy import Scope
 
