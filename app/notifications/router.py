@@ -59,9 +59,8 @@ async def create_notification(
     session: SessionDep,
     clock: ClockDep,
     request: Request,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> NotificationView:
+) -> Response:
     """Record a death notification (coordinators for their area; integrators with `notifications:write`).
 
     Scope is decided at intake and never silently: under 4, died outside England, or neither a learning
@@ -71,12 +70,12 @@ async def create_notification(
     now = clock.now()
     created = await service.create_notification(session, principal, body, now, idempotency_key)
     notification = created.notification
-    response.headers["Location"] = f"/notifications/{notification.id}"
-    response.headers["ETag"] = etag(notification.version)
+    headers = {"Location": f"/notifications/{notification.id}", "ETag": etag(notification.version)}
     if created.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        headers["Idempotent-Replayed"] = "true"
     related = created.related or (await service.load_related(session, [notification.id]))[notification.id]
-    return service.to_view(principal, notification, related, uk_date(now), _at_risk_days(request))
+    view = service.to_view(principal, notification, related, uk_date(now), _at_risk_days(request))
+    return json_response(view, status.HTTP_201_CREATED, headers)
 
 
 @router.post("/batch", response_model=BatchResult, responses=problem_responses(401, 403, 409, 413, 422))
@@ -178,7 +177,7 @@ async def list_notifications(
         session, principal, filters, sort, limit, cursor, request.app.state.cursors, now, at_risk_days
     )
     items = service.to_views(principal, page.rows, page.related, uk_date(now), at_risk_days)
-    return json_response(NotificationPage(items=items, next_cursor=page.next_cursor))
+    return json_response({"items": items, "next_cursor": page.next_cursor})  # a NotificationPage
 
 
 @router.get("/{notification_id}", response_model=NotificationView, responses=problem_responses(401, 403, 404, 422))

@@ -28,7 +28,15 @@ from app.flags.schemas import FlagPublic
 from app.flags.service import flags_by_notification
 from app.idempotency import service as idempotency
 from app.notifications import intake, stored, views
-from app.notifications.enums import ETHNIC_GROUP, EthnicCategory, Stage
+from app.notifications.enums import (
+    ETHNIC_GROUP,
+    EthnicCategory,
+    LearningDisabilityLevel,
+    PlaceOfDeath,
+    ReviewRoute,
+    Sex,
+    Stage,
+)
 from app.notifications.models import Notification
 from app.notifications.periods import months_only
 from app.notifications.recording import NewRows
@@ -36,9 +44,6 @@ from app.notifications.related import Related, related_columns, related_of
 from app.notifications.rules import age_band
 from app.notifications.schemas import (
     NotificationCreate,
-    NotificationDeidentified,
-    NotificationPublic,
-    NotificationView,
 )
 from app.reviews.models import Hold
 from app.reviews.schemas import HoldPublic
@@ -400,7 +405,7 @@ def to_views(
     related: dict[uuid.UUID, Related],
     today: date,
     at_risk_days: int,
-) -> list[NotificationView]:
+) -> list[dict[str, Any]]:
     """Views for a list. A row whose view cannot be built is a bug to fix, not a failed page for everyone who
     lists it: it is logged (by id and error type; the error's text may quote personal data) and left out."""
     views = []
@@ -417,51 +422,55 @@ def to_views(
 
 def to_view(
     principal: Principal, notification: Notification, related: Related, today: date, at_risk_days: int
-) -> NotificationView:
-    """Shape a notification for the caller: national oversight never receives identifiable data."""
+) -> dict[str, Any]:
+    """Shape a notification for the caller: national oversight never receives identifiable data.
+
+    A plain dictionary in the shape of the caller's model (`NotificationPublic`, `NotificationDeidentified`,
+    `NotificationForIntegrator`), which documents it; app/notifications/stored.py says why, and
+    tests/api/test_views_match_their_models.py holds each view to its model. Send it with `json_response`."""
     holds = related.holds
-    category = EthnicCategory(notification.ethnic_category)
+    category = stored.member(EthnicCategory, notification.ethnic_category)
     clocks = sla.sla_of(notification, holds, today, at_risk_days)
     if principal.role is Role.integrator:
         return views.for_integrator(principal, notification, holds, related.flags, clocks)
     if principal.role is Role.national:
-        return NotificationDeidentified(
-            id=notification.id,
-            area_ods=notification.area_ods,
-            stage=notification.stage,
-            review_route=notification.review_route,
-            closure_reason=notification.closure_reason,
-            notified_month=views.month(notification.notified_on),
-            month_of_death=views.month(notification.date_of_death),
-            age_band=age_band(notification.age_at_death),
-            sex=notification.sex,
-            ethnic_group=ETHNIC_GROUP[category],
-            learning_disability_level=notification.learning_disability_level,
-            autism=notification.autism,
-            place_of_death=notification.place_of_death,
-            sla_state=clocks.hold_adjusted.state if clocks else None,
-        )
+        return {
+            "id": notification.id,
+            "area_ods": notification.area_ods,
+            "stage": stored.member(Stage, notification.stage),
+            "review_route": stored.member(ReviewRoute, notification.review_route),
+            "closure_reason": stored.closure_reason(notification),
+            "notified_month": views.month(notification.notified_on),
+            "month_of_death": views.month(notification.date_of_death),
+            "age_band": age_band(notification.age_at_death),
+            "sex": stored.member(Sex, notification.sex),
+            "ethnic_group": ETHNIC_GROUP[category],
+            "learning_disability_level": stored.member(LearningDisabilityLevel, notification.learning_disability_level),
+            "autism": notification.autism,
+            "place_of_death": stored.member(PlaceOfDeath, notification.place_of_death),
+            "sla_state": clocks.hold_adjusted.state if clocks else None,
+        }
     current_hold = next((h for h in holds if h.ended_at is None), None)
-    return NotificationPublic(
-        id=notification.id,
-        area_ods=notification.area_ods,
-        stage=notification.stage,
-        review_route=notification.review_route,
-        closure_reason=notification.closure_reason,
-        notified_on=notification.notified_on,
-        received_at=notification.received_at,
-        age_at_death=notification.age_at_death,
-        version=notification.version,
-        sla=sla.sla_view(clocks) if clocks else None,
-        person=stored.person(notification),
-        death=stored.death(notification),
-        national_data_opt_out=notification.national_data_opt_out,
-        notifier=stored.notifier(notification),
-        care_providers=notification.care_providers,
-        ethnic_group=ETHNIC_GROUP[category],
-        reviewer_id=notification.reviewer_id,
-        stage_changed_at=notification.stage_changed_at,
-        focused_review=focused_review(notification),
-        hold=HoldPublic.model_validate(current_hold) if current_hold else None,
-        flags=[FlagPublic.model_validate(f) for f in related.flags],
-    )
+    return {
+        "id": notification.id,
+        "area_ods": notification.area_ods,
+        "stage": stored.member(Stage, notification.stage),
+        "review_route": stored.member(ReviewRoute, notification.review_route),
+        "closure_reason": stored.closure_reason(notification),
+        "notified_on": notification.notified_on,
+        "received_at": notification.received_at,
+        "age_at_death": notification.age_at_death,
+        "version": notification.version,
+        "sla": sla.sla_document(clocks) if clocks else None,
+        "person": stored.person(notification),
+        "death": stored.death(notification),
+        "national_data_opt_out": notification.national_data_opt_out,
+        "notifier": stored.notifier(notification),
+        "care_providers": notification.care_providers,
+        "ethnic_group": ETHNIC_GROUP[category],
+        "reviewer_id": notification.reviewer_id,
+        "stage_changed_at": notification.stage_changed_at,
+        "focused_review": focused_review(notification).model_dump(),
+        "hold": HoldPublic.model_validate(current_hold).model_dump() if current_hold else None,
+        "flags": [FlagPublic.model_validate(f).model_dump() for f in related.flags],
+    }

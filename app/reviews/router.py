@@ -15,6 +15,7 @@ from app.auth.policy import Action
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etag import IfMatch, etag, expected_version
+from app.core.responses import json_response
 from app.flags.schemas import FlagDismissal
 from app.notifications import service as notifications
 from app.notifications.models import Notification
@@ -42,12 +43,13 @@ async def _load(session: SessionDep, ctx: service.Context, notification_id: uuid
 
 
 async def respond(
-    session: SessionDep, ctx: service.Context, notification: Notification, response: Response
-) -> NotificationView:
+    session: SessionDep, ctx: service.Context, notification: Notification, status_code: int = 200
+) -> Response:
+    """The notification as the caller may see it after the write, with its new ETag."""
     await session.flush()
     related = (await notifications.load_related(session, [notification.id]))[notification.id]
-    response.headers["ETag"] = etag(notification.version)
-    return notifications.to_view(ctx.principal, notification, related, ctx.today, ctx.at_risk_days)
+    view = notifications.to_view(ctx.principal, notification, related, ctx.today, ctx.at_risk_days)
+    return json_response(view, status_code, headers={"ETag": etag(notification.version)})
 
 
 @router.put("/allocation", response_model=NotificationView, responses=WRITE_PROBLEMS)
@@ -56,9 +58,8 @@ async def allocate_notification(
     body: AllocationRequest,
     ctx: Annotated[service.Context, Depends(acting(Action.allocation_manage))],
     session: SessionDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> NotificationView:
+) -> Response:
     """Allocate the review to a reviewer of the same area, or reallocate it with a reason.
 
     Refused with 409 (`refusal` says why): the reviewer is inactive or not of this area; works for an
@@ -68,7 +69,7 @@ async def allocate_notification(
     version = expected_version(if_match)
     notification = await _load(session, ctx, notification_id, Action.allocation_manage)
     await service.allocate(session, ctx, notification, body, version)
-    return await respond(session, ctx, notification, response)
+    return await respond(session, ctx, notification)
 
 
 @router.post("/transitions", response_model=NotificationView, responses=WRITE_PROBLEMS)
@@ -77,9 +78,8 @@ async def transition_notification(
     body: TransitionRequest,
     ctx: Annotated[service.Context, Depends(acting(Action.review_transition))],
     session: SessionDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> NotificationView:
+) -> Response:
     """Move the review to another stage.
 
     Reviewers, on reviews allocated to them: `initial_review` (start), `focused_review` (open one),
@@ -91,7 +91,7 @@ async def transition_notification(
     version = expected_version(if_match)
     notification = await _load(session, ctx, notification_id, Action.review_transition)
     await service.transition(session, ctx, notification, body, version)
-    return await respond(session, ctx, notification, response)
+    return await respond(session, ctx, notification)
 
 
 # Only coordinators place holds, and they see the identifiable view: one response type for the create.
@@ -101,9 +101,8 @@ async def place_hold(
     body: HoldRequest,
     ctx: Annotated[service.Context, Depends(acting(Action.hold_manage))],
     session: SessionDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> NotificationView:
+) -> Response:
     """Put the review on hold while another process finishes (coroner, police, safeguarding, ...).
 
     The six-month clock stops. Answers with the notification, whose `hold` names the new hold's id.
@@ -111,7 +110,7 @@ async def place_hold(
     version = expected_version(if_match)
     notification = await _load(session, ctx, notification_id, Action.hold_manage)
     await service.place_hold(session, ctx, notification, body, version)
-    return await respond(session, ctx, notification, response)
+    return await respond(session, ctx, notification, status.HTTP_201_CREATED)
 
 
 @router.post("/holds/{hold_id}/end", response_model=NotificationView, responses=WRITE_PROBLEMS)
@@ -120,10 +119,9 @@ async def end_hold(
     hold_id: uuid.UUID,
     ctx: Annotated[service.Context, Depends(acting(Action.hold_manage))],
     session: SessionDep,
-    response: Response,
     if_match: IfMatch = None,
     body: Annotated[HoldEndRequest | None, Body()] = None,
-) -> NotificationView:
+) -> Response:
     """End the hold: the review returns to the stage it left and the clock runs again.
 
     The body is optional: `{"ended_on": "2025-03-02"}` when the other process ended before today.
@@ -132,7 +130,7 @@ async def end_hold(
     notification = await _load(session, ctx, notification_id, Action.hold_manage)
     ended_on = body.ended_on if body is not None else None
     await service.end_hold(session, ctx, notification, hold_id, version, ended_on)
-    return await respond(session, ctx, notification, response)
+    return await respond(session, ctx, notification)
 
 
 @router.post("/focused-review-waiver", response_model=NotificationView, responses=WRITE_PROBLEMS)
@@ -141,14 +139,13 @@ async def waive_focused_review(
     body: WaiverRequest,
     ctx: Annotated[service.Context, Depends(acting(Action.focused_review_waive))],
     session: SessionDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> NotificationView:
+) -> Response:
     """Record the coordinator's decision that a required focused review will not take place, and why."""
     version = expected_version(if_match)
     notification = await _load(session, ctx, notification_id, Action.focused_review_waive)
     await service.waive_focused_review(session, ctx, notification, body.reason, version)
-    return await respond(session, ctx, notification, response)
+    return await respond(session, ctx, notification)
 
 
 @router.post("/flags/{flag_id}/dismissal", response_model=NotificationView, responses=WRITE_PROBLEMS)
@@ -158,14 +155,13 @@ async def dismiss_flag(
     body: FlagDismissal,
     ctx: Annotated[service.Context, Depends(acting(Action.flag_dismiss))],
     session: SessionDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> NotificationView:
+) -> Response:
     """Dismiss a bias flag, recording why (coordinator). It no longer requires a focused review."""
     version = expected_version(if_match)
     notification = await _load(session, ctx, notification_id, Action.flag_dismiss)
     await service.dismiss_flag(session, ctx, notification, flag_id, body.reason, version)
-    return await respond(session, ctx, notification, response)
+    return await respond(session, ctx, notification)
 
 
 @router.get("/history", response_model=list[HistoryEntryPublic], responses=problem_responses(401, 403, 404, 422))

@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from sqlalchemy import ColumnElement, and_, case, false, or_
 from sqlmodel import col, select
@@ -17,7 +17,7 @@ from app.notifications.models import Notification
 from app.reviews.models import Hold
 from app.reviews.stages import OPEN_STAGES
 from app.sla.clock import STANDARD_MONTHS, Clock, HoldPeriod, Sla, SlaState, add_months, compute_sla
-from app.sla.schemas import ClockView, HoldArithmetic, SlaExplanation, SlaView
+from app.sla.schemas import HoldArithmetic, SlaExplanation
 
 
 def periods(holds: Iterable[Hold]) -> list[HoldPeriod]:
@@ -108,26 +108,28 @@ def state_filter(state: SlaState, today: date, at_risk_days: int) -> ColumnEleme
     return false()
 
 
-def clock_view(clock: Clock) -> ClockView:
-    return ClockView(
-        due_on=clock.due_on,
-        days_elapsed=clock.days_elapsed,
-        days_on_hold=clock.days_on_hold,
-        days_counted=clock.days_counted,
-        days_remaining=clock.days_remaining,
-        state=clock.state,
-        paused=clock.paused,
-    )
+def clock_document(clock: Clock) -> dict[str, Any]:
+    """`ClockView` as a plain dictionary, for views built without pydantic (app/notifications/stored.py)."""
+    return {
+        "due_on": clock.due_on,
+        "days_elapsed": clock.days_elapsed,
+        "days_on_hold": clock.days_on_hold,
+        "days_counted": clock.days_counted,
+        "days_remaining": clock.days_remaining,
+        "state": clock.state,
+        "paused": clock.paused,
+    }
 
 
-def sla_view(sla: Sla) -> SlaView:
-    return SlaView(
-        notified_on=sla.notified_on,
-        completed_on=sla.completed_on,
-        state=sla.hold_adjusted.state,
-        hold_adjusted=clock_view(sla.hold_adjusted),
-        raw=clock_view(sla.raw),
-    )
+def sla_document(sla: Sla) -> dict[str, Any]:
+    """`SlaView` as a plain dictionary."""
+    return {
+        "notified_on": sla.notified_on,
+        "completed_on": sla.completed_on,
+        "state": sla.hold_adjusted.state,
+        "hold_adjusted": clock_document(sla.hold_adjusted),
+        "raw": clock_document(sla.raw),
+    }
 
 
 def explain(sla: Sla, holds: Sequence[Hold], today: date, at_risk_days: int) -> SlaExplanation:
@@ -145,9 +147,8 @@ def explain(sla: Sla, holds: Sequence[Hold], today: date, at_risk_days: int) -> 
         f"{verb} {until.isoformat()}: {adjusted.days_elapsed} days elapsed, {adjusted.days_counted} counted, "
         f"{adjusted.days_remaining} days remaining: {adjusted.state.value}"
     )
-    view = sla_view(sla)
     return SlaExplanation(
-        **view.model_dump(),
+        **sla_document(sla),
         today=today,
         standard=f"{STANDARD_MONTHS} calendar months from notification, plus time on hold",
         at_risk_days=at_risk_days,
