@@ -51,7 +51,7 @@ from bench.population import AREAS, build_template, clone, plain
 # httpx's ASGITransport tries `import sniffio` on every request; it is not installed, and a failed import is not
 # remembered, so each request of both apps paid a search of the import path (a third of a millisecond). Marking
 # it absent makes that import fail at once: harness cost, not the apps', out of both sides of the ratio.
-sys.modules.setdefault("sniffio", None)  # type: ignore[assignment]
+sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 PREFIX = "leder_bench_inproc"
 SECRET = "leder-bench-inproc-signing-key-2b7e151628aed2a6abf7158809cf4f3c"  # noqa: S105  (scratch databases only)

@@ -12,9 +12,10 @@ from pydantic import BaseModel
 
 from app.auth.policy import Role, Scope
 from app.notifications.schemas import NotificationDeidentified, NotificationForIntegrator, NotificationPublic
+from tests.factories import notification_body
 from tests.workflow import Flow
 
-FLAGGED = {
+FLAGGED: dict[str, Any] = {
     "death.cause_of_death": {
         "part_1": [{"text": "Bronchopneumonia", "icd10": "J18.0"}, {"text": "Down's syndrome"}],
         "part_2": [{"text": "Epilepsy", "icd10": "G40.9"}],
@@ -62,7 +63,7 @@ async def test_every_view_is_what_its_model_writes(api, world, cases):
     national = await world.staff(Role.national)
     full = await world.integrator(api, EVERY_SCOPE, ["15F"])
     minimal = await world.integrator(api, [Scope.notifications_read], ["15F"])
-    callers = [
+    callers: list[tuple[dict[str, str], type[BaseModel]]] = [
         (flow.coordinator.headers, NotificationPublic),
         (national.headers, NotificationDeidentified),
         (full, NotificationForIntegrator),
@@ -84,20 +85,14 @@ async def test_every_view_is_what_its_model_writes(api, world, cases):
 
 async def test_a_create_answers_with_the_view_its_model_writes(api, world):
     flow = await Flow.start(api, world)
-    created = await api.post(
-        "/notifications",
-        json=(await _body(**FLAGGED)),
-        headers=flow.coordinator.headers,
-    )
+    created = await api.post("/notifications", json=_body("9434765919", **FLAGGED), headers=flow.coordinator.headers)
     assert created.status_code == 201, created.text
     assert_served_as_the_model_writes(NotificationPublic, created.text)
     client = await world.integrator(api, [Scope.notifications_write, *EVERY_SCOPE], ["15F"])
-    pushed = await api.post("/notifications", json=await _body("9434765870"), headers=client)
+    pushed = await api.post("/notifications", json=_body("9434765870"), headers=client)
     assert pushed.status_code == 201, pushed.text
     assert_served_as_the_model_writes(NotificationForIntegrator, pushed.text)
 
 
-async def _body(number: str = "9434765919", **changes: Any) -> dict[str, Any]:
-    from tests.factories import notification_body
-
+def _body(number: str, **changes: Any) -> dict[str, Any]:
     return notification_body(**{"person.nhs_number": number, **changes})
