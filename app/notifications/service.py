@@ -42,9 +42,7 @@ from app.notifications.periods import months_only
 from app.notifications.recording import NewRows
 from app.notifications.related import Related, related_columns, related_of
 from app.notifications.rules import age_band
-from app.notifications.schemas import (
-    NotificationCreate,
-)
+from app.notifications.schemas import NotificationCreate
 from app.reviews.models import Hold
 from app.reviews.schemas import HoldPublic
 from app.reviews.service import focused_review
@@ -293,8 +291,13 @@ async def list_notifications(
     params = audit.in_statement_params(session, now) if dialect == "postgresql" else {}
     found = list((await session.exec(query, params=params)).all())
     more = len(found) > limit
-    page = [row for row, _, _ in found[:limit]]
-    related = {row.id: related_of(row_holds, row_flags) for row, row_holds, row_flags in found[:limit]}
+    page, related = [], {}
+    for row, row_holds, row_flags in found[:limit]:
+        page.append(row)  # audited as shown even if its view then fails: it was read
+        try:
+            related[row.id] = related_of(row_holds, row_flags)
+        except Exception as exc:
+            _left_out(row, exc)
     if not page or dialect != "postgresql":
         await _audit(session, principal, Action.notification_read, now, page)  # an empty page is audited too
     next_cursor = cursors.encode([order, _key_of(page[-1], order, today), str(page[-1].id)]) if more else None
@@ -410,14 +413,20 @@ def to_views(
     lists it: it is logged (by id and error type; the error's text may quote personal data) and left out."""
     views = []
     for row in rows:
+        if row.id not in related:
+            continue  # its holds or flags could not be read (list_notifications logged it)
         try:
             views.append(to_view(principal, row, related[row.id], today, at_risk_days))
         except Exception as exc:
-            log.error(
-                "notification view could not be built; left out of the list",
-                extra={"notification_id": str(row.id), "error_type": type(exc).__name__},
-            )
+            _left_out(row, exc)
     return views
+
+
+def _left_out(row: Notification, exc: Exception) -> None:
+    log.error(
+        "notification view could not be built; left out of the list",
+        extra={"notification_id": str(row.id), "error_type": type(exc).__name__},
+    )
 
 
 def to_view(
