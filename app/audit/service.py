@@ -56,30 +56,31 @@ async def record(
     session.info[AUDITED] = True  # this transaction has its audit row: no generic one is needed (audit_read)
 
 
-# The values of `recorded_in_statement`'s rows that change with every request, given when the statement runs.
-_AT, _REQUEST_ID = "audit_at", "audit_request_id"
+# The values of `recorded_in_statement`'s rows that name the request and the caller, given when it runs.
+_PER_REQUEST = ("at", "request_id", "actor", "role", "area")
 
 
-def recorded_in_statement(ids: ColumnElement[Any], *, principal: Principal, action: str, object_type: str) -> CTE:
+def recorded_in_statement(ids: ColumnElement[Any], *, action: str, object_type: str) -> CTE:
     """The audit rows of `record`, one per id that `ids` (a column of a CTE the statement also reads) yields, as
     an INSERT to add to that statement with `add_cte`: PostgreSQL writes them as part of the read, a round trip
     (and, for a page of 50, a COPY) fewer. PostgreSQL only: SQLite has no INSERT inside a WITH.
 
-    The caller's part of the row is written into the statement, so that one statement can serve all of a
-    caller's requests; run it with `in_statement_params`, which also marks the transaction audited."""
+    Who asked, when, and in which request are parameters, so that one statement can serve every caller: run it
+    with `in_statement_params`, which also marks the transaction audited."""
     table: Table = AuditEvent.__table__  # type: ignore[attr-defined]
-    base = record_rows(principal=principal, action=action, outcome="allowed", at=datetime.min, object_type=object_type)
+    base = record_rows(principal=None, action=action, outcome="allowed", at=datetime.min, object_type=object_type)
     values: dict[str, Any] = {name: literal(value, table.c[name].type) for name, value in base[0].items()}
-    values["at"] = bindparam(_AT, type_=table.c.at.type, required=True)
-    values["request_id"] = bindparam(_REQUEST_ID, type_=table.c.request_id.type, required=True)
+    for name in _PER_REQUEST:
+        values[name] = bindparam(f"audit_{name}", type_=table.c[name].type, required=True)
     values["object_id"] = cast(ids, String)
     return insert(table).from_select(list(values), sql_select(*values.values())).cte("audited")
 
 
-def in_statement_params(session: AsyncSession, at: datetime) -> dict[str, Any]:
-    """The values a statement with `recorded_in_statement` rows needs for this request."""
+def in_statement_params(session: AsyncSession, at: datetime, principal: Principal) -> dict[str, Any]:
+    """The values a statement with `recorded_in_statement` rows needs for this request and caller."""
     session.info[AUDITED] = True  # this transaction has its audit rows: no generic one is needed (audit_read)
-    return {_AT: at, _REQUEST_ID: request_id_var.get()}
+    row = record_rows(principal=principal, action="", outcome="", at=at)[0]
+    return {f"audit_{name}": row[name] for name in _PER_REQUEST}
 
 
 def record_rows(

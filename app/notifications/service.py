@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Uuid, and_, bindparam, exists, false, true, tuple_
@@ -151,17 +151,30 @@ def duplicate_of(visible: uuid.UUID | None) -> DuplicateNotification | NotAccept
 
 
 def readable_by(principal: Principal) -> ColumnElement[bool]:
-    """The one rule for which notifications a caller may see; list and get both use it."""
+    """The one rule for which notifications a caller may see; list and get both use it.
+
+    The caller's values are named parameters (`caller_values`), so that a statement built once for a role can
+    be run for each caller of it (`_read_statement`)."""
+    values = caller_values(principal)
     if principal.role is Role.coordinator:
-        return col(Notification.area_ods) == principal.area
+        return col(Notification.area_ods) == bindparam("caller_area", values["caller_area"])
     if principal.role is Role.integrator:
-        return col(Notification.area_ods).in_(sorted(principal.client_areas))
+        return col(Notification.area_ods).in_(bindparam("caller_areas", values["caller_areas"], expanding=True))
     if principal.role is Role.national:
         return true()
     if principal.role is Role.reviewer:
         # Only while allocated to them: after reallocation the previous reviewer gets 404.
-        return col(Notification.reviewer_id) == principal.user_id
+        return col(Notification.reviewer_id) == bindparam("caller_user_id", values["caller_user_id"], type_=Uuid())
     return false()
+
+
+def caller_values(principal: Principal) -> dict[str, Any]:
+    """The values of `readable_by`'s parameters for this caller."""
+    return {
+        "caller_area": principal.area,
+        "caller_areas": sorted(principal.client_areas),
+        "caller_user_id": principal.user_id,
+    }
 
 
 async def find_readable(session: AsyncSession, principal: Principal, notification_id: uuid.UUID) -> Notification:
@@ -179,10 +192,10 @@ async def read_notification(
 ) -> tuple[Notification, Related]:
     """A readable notification with its holds and flags, and the read audited: one statement on PostgreSQL."""
     dialect = _dialect(session)
-    params = {"notification_id": notification_id}
+    params = {"notification_id": notification_id, **caller_values(principal)}
     if dialect == "postgresql":
-        params |= audit.in_statement_params(session, now)
-    row = (await session.exec(_read_statement(dialect, principal), params=params)).first()
+        params |= audit.in_statement_params(session, now, principal)
+    row = (await session.exec(_read_statement(dialect, principal.role), params=params)).first()
     if row is None:
         raise NotFound("No such notification.")
     notification, holds, flags = row
@@ -191,17 +204,19 @@ async def read_notification(
     return notification, related_of(holds, flags)
 
 
-@lru_cache(maxsize=256)
-def _read_statement(dialect: str, principal: Principal) -> Any:
-    """The statement of `read_notification`, one per caller, with the notification id (and the audit row's time
-    and request id) given when it runs. Building it and working out its cache key took longer than running it;
-    a statement built once is keyed once. The caller's values stay inside it: a statement can serve no one else."""
+@cache
+def _read_statement(dialect: str, role: Role) -> Any:
+    """The statement of `read_notification` for every caller of one role: the notification id, the caller's
+    values and the audit row's are given when it runs. Building it and working out its cache key took longer
+    than running it; a statement built once is keyed once. It is built for a caller with no values (no area, no
+    areas, no user), so a run that failed to give a caller's values would find nothing."""
     notification_id = bindparam("notification_id", type_=Uuid(), required=True)
-    found = select(Notification.id).where(Notification.id == notification_id, readable_by(principal)).cte("found")
-    return _with_related(dialect, found.c.id, found.c.id, principal)
+    nobody = Principal(subject="", role=role)
+    found = select(Notification.id).where(Notification.id == notification_id, readable_by(nobody)).cte("found")
+    return _with_related(dialect, found.c.id, found.c.id)
 
 
-def _with_related(dialect: str, ids: ColumnElement[Any], shown: ColumnElement[Any], principal: Principal) -> Any:
+def _with_related(dialect: str, ids: ColumnElement[Any], shown: ColumnElement[Any]) -> Any:
     """The notifications `ids` names, each with its holds and flags (app/notifications/related.py); on
     PostgreSQL the same statement writes the audit row of each one `shown` names (the page without the row
     read only to know that another page follows): run it with `audit.in_statement_params`."""
@@ -209,9 +224,7 @@ def _with_related(dialect: str, ids: ColumnElement[Any], shown: ColumnElement[An
     query = select(Notification, holds, flags).where(col(Notification.id).in_(select(ids)))
     if dialect == "postgresql":
         read = Action.notification_read.value
-        query = query.add_cte(
-            audit.recorded_in_statement(shown, principal=principal, action=read, object_type=OBJECT_TYPE)
-        )
+        query = query.add_cte(audit.recorded_in_statement(shown, action=read, object_type=OBJECT_TYPE))
     return query
 
 
@@ -287,8 +300,8 @@ async def list_notifications(
     candidates = page_ids.order_by(key, col(Notification.id)).limit(limit + 1).cte("candidates")
     shown = select(candidates.c.id).order_by(candidates.c.sort_key, candidates.c.id).limit(limit).cte("shown")
     dialect = _dialect(session)
-    query = _with_related(dialect, candidates.c.id, shown.c.id, principal).order_by(key, col(Notification.id))
-    params = audit.in_statement_params(session, now) if dialect == "postgresql" else {}
+    query = _with_related(dialect, candidates.c.id, shown.c.id).order_by(key, col(Notification.id))
+    params = audit.in_statement_params(session, now, principal) if dialect == "postgresql" else {}
     found = list((await session.exec(query, params=params)).all())
     more = len(found) > limit
     page, related = [], {}
