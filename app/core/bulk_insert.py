@@ -40,30 +40,6 @@ async def insert_rows(session: AsyncSession, model: type[SQLModel], rows: Sequen
     await _copy(connection, table, columns, completed)
 
 
-async def insert_tables(
-    session: AsyncSession, tables: Sequence[tuple[type[SQLModel], Sequence[Mapping[str, Any]]]]
-) -> None:
-    """`insert_rows` for several tables, in this order. On PostgreSQL, when each table has fewer rows than a COPY is
-    worth (one notification's create), every table's INSERT goes in one statement, as a WITH clause of the last:
-    a round trip and a statement for all of them. Foreign keys are checked at the end of that statement, so a
-    row may refer to one inserted beside it. Otherwise, one `insert_rows` per table."""
-    given = [(model, rows) for model, rows in tables if rows]
-    if not given:
-        return
-    connection = await session.connection()
-    if connection.dialect.name != "postgresql" or any(len(rows) >= COPY_FROM_ROWS for _, rows in given):
-        for model, rows in given:
-            await insert_rows(session, model, rows)
-        return
-    inserts = []
-    for model, rows in given:
-        table, _, complete = _plan(model)
-        inserts.append(insert(table).values([complete(row) for row in rows]))
-    *before, last = inserts
-    statement = last.add_cte(*(each.cte(f"insert_{index}") for index, each in enumerate(before)))
-    await session.exec(statement)
-
-
 Completer = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 

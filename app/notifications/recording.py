@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.auth.service import Principal
-from app.core.bulk_insert import insert_tables
+from app.core.bulk_insert import insert_rows
 from app.events.models import OutboxEvent
 from app.flags.models import BiasFlag
 from app.flags.service import first_flags
@@ -63,4 +63,5 @@ class NewRows:
             (OutboxEvent, self.events),
             (AuditEvent, self.audit),
         ]
-        await insert_tables(session, tables)
+        for model, rows in tables:
+            await insert_rows(session, model, rows)
