@@ -33,7 +33,6 @@ from app.notifications.enums import (
     EthnicCategory,
     LearningDisabilityLevel,
     PlaceOfDeath,
-    ReviewRoute,
     Sex,
     Stage,
 )
@@ -457,11 +456,7 @@ def to_view(
         return views.for_integrator(principal, notification, holds, related.flags, clocks)
     if principal.role is Role.national:
         return {
-            "id": notification.id,
-            "area_ods": notification.area_ods,
-            "stage": stored.member(Stage, notification.stage),
-            "review_route": stored.member(ReviewRoute, notification.review_route),
-            "closure_reason": stored.closure_reason(notification),
+            **stored.case(notification),
             "notified_month": views.month(notification.notified_on),
             "month_of_death": views.month(notification.date_of_death),
             "age_band": age_band(notification.age_at_death),
@@ -474,11 +469,7 @@ def to_view(
         }
     current_hold = next((h for h in holds if h.ended_at is None), None)
     return {
-        "id": notification.id,
-        "area_ods": notification.area_ods,
-        "stage": stored.member(Stage, notification.stage),
-        "review_route": stored.member(ReviewRoute, notification.review_route),
-        "closure_reason": stored.closure_reason(notification),
+        **stored.case(notification),
         "notified_on": notification.notified_on,
         "received_at": notification.received_at,
         "age_at_death": notification.age_at_death,

@@ -21,7 +21,9 @@ from app.notifications.enums import (
     LearningDisabilityLevel,
     OtherProcess,
     PlaceOfDeath,
+    ReviewRoute,
     Sex,
+    Stage,
 )
 from app.notifications.models import Notification
 
@@ -39,9 +41,16 @@ def member(kind: type[E], value: str) -> E:
     return cast(E, _members(kind)[value])  # functools.cache keeps no type parameters
 
 
-def closure_reason(notification: Notification) -> ClosureReason | None:
+def case(notification: Notification) -> dict[str, Any]:
+    """What every view of a notification begins with: which case it is, where, and at what stage."""
     reason = notification.closure_reason
-    return None if reason is None else member(ClosureReason, reason)
+    return {
+        "id": notification.id,
+        "area_ods": notification.area_ods,
+        "stage": member(Stage, notification.stage),
+        "review_route": member(ReviewRoute, notification.review_route),
+        "closure_reason": None if reason is None else member(ClosureReason, reason),
+    }
 
 
 def person(notification: Notification) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from app.auth.service import Principal
 from app.flags.models import BiasFlag
 from app.flags.schemas import FlagEvidence
 from app.notifications import stored
-from app.notifications.enums import PlaceOfDeath, ReviewRoute, Stage
+from app.notifications.enums import PlaceOfDeath
 from app.notifications.models import Notification
 from app.notifications.schemas import FlagWithEvidence, HoldSummary
 from app.reviews.models import Hold
@@ -41,11 +41,7 @@ def for_integrator(
     scopes = principal.scopes
     current_hold = next((h for h in holds if h.ended_at is None), None)
     return {
-        "id": notification.id,
-        "area_ods": notification.area_ods,
-        "stage": stored.member(Stage, notification.stage),
-        "review_route": stored.member(ReviewRoute, notification.review_route),
-        "closure_reason": stored.closure_reason(notification),
+        **stored.case(notification),
         "version": notification.version,
         "nhs_number": notification.nhs_number,
         "notified_month": month(notification.notified_on),
